@@ -1,0 +1,53 @@
+import Foundation
+
+/// A temporary directory only its owner can enter (0700), named after the process that made it, so that
+/// a later run can remove the ones left behind by a process that was killed.
+public final class PrivateDirectory: Sendable {
+    /// The directory's path.
+    public let path: String
+    /// Name prefix of every directory made here.
+    static let prefix = "qmp-probe-"
+
+    /// Creates a fresh directory under `$XDG_RUNTIME_DIR` (or `$TMPDIR`, or `/tmp`), after removing stale ones.
+    public init() throws {
+        let parent = Self.parent
+        Self.removeStale(in: parent)
+        var template = Array("\(parent)/\(Self.prefix)\(getpid())-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw ProberError.environment("cannot create a private directory in \(parent): \(String(cString: strerror(errno)))")
+        }
+        path = String(cString: made)
+        chmod(path, 0o700)
+    }
+
+    deinit { remove() }
+
+    /// Removes the directory and everything in it (idempotent).
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Where private directories go.
+    static var parent: String {
+        let environment = ProcessInfo.processInfo.environment
+        for candidate in [environment["XDG_RUNTIME_DIR"], environment["TMPDIR"], "/tmp"] {
+            if let candidate, !candidate.isEmpty, access(candidate, W_OK | X_OK) == 0 { return candidate }
+        }
+        return "/tmp"
+    }
+
+    /// Removes `qmp-probe-PID-*` directories of processes that no longer exist (and that we own).
+    static func removeStale(in parent: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]) else { continue }
+            let path = "\(parent)/\(name)"
+            var info = stat()
+            guard lstat(path, &info) == 0, info.st_uid == getuid(), (info.st_mode & S_IFMT) == S_IFDIR else { continue }
+            if kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import QMP
+
+/// A QEMU started for probing (`-machine none -nodefaults -display none -S` by default), with a connected,
+/// negotiated QMP client. ``shutdown()`` always leaves no process behind.
+public final class QEMUInstance: Sendable {
+    /// The running process.
+    public let process: QEMUProcess
+    /// The negotiated client.
+    public let client: QMPClient
+    /// The accelerator asked for (`kvm`, `tcg`, ...).
+    public let accelerator: String
+
+    private init(process: QEMUProcess, client: QMPClient, accelerator: String) {
+        self.process = process
+        self.client = client
+        self.accelerator = accelerator
+    }
+
+    /// The arguments for a probing QEMU: no machine, no devices, no display, paused.
+    public static func probeArguments(accelerator: String, machine: String = "none", extra: [String] = []) -> [String] {
+        ["-no-user-config", "-nodefaults", "-display", "none", "-S", "-machine", machine, "-accel", accelerator] + extra
+    }
+
+    /// Starts `binary` with `arguments` (see ``probeArguments(accelerator:machine:extra:)``) and connects.
+    /// - Throws: ``ProberError/qemuFailedToStart(binary:detail:stderr:)`` with QEMU's stderr when it exits or
+    ///   never answers, ``ProberError/qmp(_:)`` for other QMP failures.
+    public static func start(binary: String, accelerator: String, arguments: [String],
+                             configuration: QMPClient.Configuration = .init()) async throws -> QEMUInstance {
+        let process = try QEMUProcess(binary: binary, arguments: arguments)
+        let client = QMPClient(configuration: configuration)
+        do {
+            try await client.connect(to: process.monitor)
+        } catch let error as QMPError {
+            await client.close()
+            // QEMU that exits at start shows up as a monitor that closes before the greeting.
+            let status = await process.waitForExit(timeout: .milliseconds(500))
+            if status == nil { process.kill() }
+            let detail = status.map { "exited with status \($0) before its monitor answered" }
+                ?? "did not complete the QMP handshake (\(error))"
+            throw ProberError.qemuFailedToStart(binary: binary, detail: detail, stderr: process.stderr)
+        } catch {
+            await client.close()
+            process.kill()
+            throw error
+        }
+        return QEMUInstance(process: process, client: client, accelerator: accelerator)
+    }
+
+    /// Asks QEMU to quit, closes the client and makes sure the process is gone (SIGTERM, then SIGKILL).
+    public func shutdown() async {
+        if client.runState == .running {
+            _ = try? await client.execute("quit", timeout: .seconds(2))
+        }
+        await client.close()
+        await process.stop()
+        process.directory.remove()
+    }
+}

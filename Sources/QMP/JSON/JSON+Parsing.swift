@@ -1,0 +1,138 @@
+import CJSONC
+
+/// Why a piece of JSON text could not be parsed.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, in json-c's words or ours.
+    public var reason: String
+    /// The byte offset in the input where parsing stopped, when known.
+    public var offset: Int?
+
+    /// An error with a reason and an optional offset.
+    public init(reason: String, offset: Int? = nil) {
+        self.reason = reason
+        self.offset = offset
+    }
+
+    public var description: String {
+        offset.map { "\(reason) (at byte \($0))" } ?? reason
+    }
+}
+
+extension JSON {
+    /// The flags every json-c tokener of ours uses: strict JSON (as QEMU writes it), valid UTF-8,
+    /// and bytes after a complete value left for the next message.
+    static let tokenerFlags = Int32(JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8)
+
+    /// Parses exactly one JSON value from `bytes` (surrounding whitespace allowed).
+    /// - Parameters:
+    ///   - bytes: UTF-8 JSON text.
+    ///   - maxDepth: the deepest nesting accepted.
+    /// - Throws: ``JSONParseError`` when the text is not one complete JSON value.
+    public static func parse<Bytes: Collection>(_ bytes: Bytes, maxDepth: Int = 128) throws -> JSON
+    where Bytes.Element == UInt8 {
+        if let result = try bytes.withContiguousStorageIfAvailable({ try parse(UnsafeRawBufferPointer($0), maxDepth: maxDepth) }) {
+            return result
+        }
+        return try Array(bytes).withUnsafeBytes { try parse($0, maxDepth: maxDepth) }
+    }
+
+    /// Parses exactly one JSON value from a string.
+    public static func parse(_ text: String, maxDepth: Int = 128) throws -> JSON {
+        var text = text
+        return try text.withUTF8 { try parse(UnsafeRawBufferPointer($0), maxDepth: maxDepth) }
+    }
+
+    /// Parses exactly one JSON value from raw UTF-8 bytes.
+    public static func parse(_ buffer: UnsafeRawBufferPointer, maxDepth: Int = 128) throws -> JSON {
+        guard let tokener = json_tokener_new_ex(Int32(clamping: maxDepth)) else {
+            throw JSONParseError(reason: "json-c could not allocate a tokener")
+        }
+        defer { json_tokener_free(tokener) }
+        json_tokener_set_flags(tokener, tokenerFlags)
+        guard buffer.count <= Int(Int32.max) else { throw JSONParseError(reason: "input larger than 2 GiB") }
+        var object: OpaquePointer?
+        var error = json_tokener_continue
+        if let base = buffer.baseAddress?.assumingMemoryBound(to: CChar.self), buffer.count > 0 {
+            object = json_tokener_parse_ex(tokener, base, Int32(buffer.count))
+            error = json_tokener_get_error(tokener)
+        }
+        if object == nil, error == json_tokener_continue {
+            // A lone number needs a terminator to be complete: json-c takes the NUL (length 1) as one.
+            var terminator: CChar = 0
+            object = json_tokener_parse_ex(tokener, &terminator, 1)
+            error = json_tokener_get_error(tokener)
+        }
+        guard let object else {
+            if error == json_tokener_success {
+                return .null  // the literal `null`
+            }
+            if error == json_tokener_continue {
+                throw JSONParseError(reason: "unexpected end of input", offset: buffer.count)
+            }
+            throw JSONParseError(reason: String(cString: json_tokener_error_desc(error)), offset: Int(json_tokener_get_parse_end(tokener)))
+        }
+        defer { json_object_put(object) }
+        let end = Int(json_tokener_get_parse_end(tokener))
+        if end < buffer.count, buffer[end...].contains(where: { !JSON.isWhitespace($0) }) {
+            throw JSONParseError(reason: "unexpected data after the JSON value", offset: end)
+        }
+        return JSON(borrowing: object)
+    }
+
+    /// JSON's four whitespace bytes.
+    @inline(__always)
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+
+    /// Converts a json-c object into a value; the caller keeps its reference.
+    init(borrowing object: OpaquePointer?) {
+        guard let object else {
+            self = .null
+            return
+        }
+        switch json_object_get_type(object) {
+        case json_type_null:
+            self = .null
+        case json_type_boolean:
+            self = .bool(json_object_get_boolean(object) != 0)
+        case json_type_int:
+            let signed = json_object_get_int64(object)
+            if signed == Int64.max {
+                let unsigned = json_object_get_uint64(object)
+                self = unsigned > UInt64(Int64.max) ? .uint(unsigned) : .int(signed)
+            } else {
+                self = .int(signed)
+            }
+        case json_type_double:
+            self = .double(json_object_get_double(object))
+        case json_type_string:
+            let length = Int(json_object_get_string_len(object))
+            let pointer = json_object_get_string(object)!
+            self = .string(pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            })
+        case json_type_array:
+            let count = json_object_array_length(object)
+            var array: [JSON] = []
+            array.reserveCapacity(count)
+            for position in 0..<count {
+                array.append(JSON(borrowing: json_object_array_get_idx(object, position)))
+            }
+            self = .array(array)
+        case json_type_object:
+            var result = JSONObject()
+            result.reserveCapacity(Int(json_object_object_length(object)))
+            var iterator = json_object_iter_begin(object)
+            var end = json_object_iter_end(object)
+            while json_object_iter_equal(&iterator, &end) == 0 {
+                let key = String(cString: json_object_iter_peek_name(&iterator))
+                result[key] = JSON(borrowing: json_object_iter_peek_value(&iterator))
+                json_object_iter_next(&iterator)
+            }
+            self = .object(result)
+        default:
+            self = .null
+        }
+    }
+}

@@ -1,0 +1,220 @@
+/// A JSON value as QMP carries it: ordered object keys, exact 64-bit integers,
+/// doubles, UTF-8 strings and null.
+///
+/// This is the one Swift type that wraps json-c: parsing (``JSON/parse(_:maxDepth:)-8q7pl``
+/// and ``JSONStreamParser``) goes through json-c's tokener; nothing outside
+/// `Sources/QMP/JSON` touches the C API.
+public enum JSON: Sendable {
+    /// JSON `null`.
+    case null
+    /// `true` or `false`.
+    case bool(Bool)
+    /// An integer that fits in `Int64`.
+    case int(Int64)
+    /// An integer above `Int64.max` (QEMU sends `uint64` values, sizes for example).
+    case uint(UInt64)
+    /// A number with a fraction or an exponent.
+    case double(Double)
+    /// A string.
+    case string(String)
+    /// An array.
+    case array([JSON])
+    /// An object, keys in the order they arrived.
+    case object(JSONObject)
+}
+
+/// A JSON object that keeps its keys in insertion order and looks them up in O(1).
+///
+/// Equality ignores key order, as JSON's does: `{"a":1,"b":2}` equals `{"b":2,"a":1}`.
+public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    /// The keys, in order.
+    public private(set) var keys: [String] = []
+    /// The values, parallel to ``keys``.
+    public private(set) var values: [JSON] = []
+    private var index: [String: Int] = [:]
+
+    /// An empty object.
+    public init() {}
+
+    /// An object from key/value pairs; a repeated key keeps its first position and its last value.
+    public init<S: Sequence>(_ pairs: S) where S.Element == (String, JSON) {
+        for (key, value) in pairs { self[key] = value }
+    }
+
+    /// An object from a dictionary literal, in the literal's order.
+    public init(dictionaryLiteral elements: (String, JSON)...) {
+        self.init(elements)
+    }
+
+    /// The number of members.
+    public var count: Int { keys.count }
+    /// Whether the object has no members.
+    public var isEmpty: Bool { keys.isEmpty }
+
+    /// The value for `key`, or nil; assigning nil removes the member.
+    public subscript(key: String) -> JSON? {
+        get { index[key].map { values[$0] } }
+        set {
+            if let position = index[key] {
+                if let newValue {
+                    values[position] = newValue
+                } else {
+                    keys.remove(at: position)
+                    values.remove(at: position)
+                    index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+                }
+            } else if let newValue {
+                index[key] = keys.count
+                keys.append(key)
+                values.append(newValue)
+            }
+        }
+    }
+
+    /// Reserves room for `capacity` members.
+    public mutating func reserveCapacity(_ capacity: Int) {
+        keys.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+        index.reserveCapacity(capacity)
+    }
+
+    /// Iterates the members in order.
+    public func makeIterator() -> AnyIterator<(key: String, value: JSON)> {
+        var position = 0
+        return AnyIterator {
+            guard position < keys.count else { return nil }
+            defer { position += 1 }
+            return (keys[position], values[position])
+        }
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for (position, key) in lhs.keys.enumerated() {
+            guard let other = rhs[key], other == lhs.values[position] else { return false }
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        // Order-independent: combine per-member hashes commutatively.
+        var combined = 0
+        for (position, key) in keys.enumerated() {
+            var member = Hasher()
+            member.combine(key)
+            member.combine(values[position])
+            combined ^= member.finalize()
+        }
+        hasher.combine(count)
+        hasher.combine(combined)
+    }
+}
+
+extension JSON: Hashable {
+    public static func == (lhs: JSON, rhs: JSON) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case let (.bool(a), .bool(b)): return a == b
+        case let (.int(a), .int(b)): return a == b
+        case let (.uint(a), .uint(b)): return a == b
+        case let (.double(a), .double(b)): return a == b
+        case let (.int(a), .double(b)), let (.double(b), .int(a)): return Double(a) == b && Int64(exactly: b) == a
+        case let (.string(a), .string(b)): return a == b
+        case let (.array(a), .array(b)): return a == b
+        case let (.object(a), .object(b)): return a == b
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let b): hasher.combine(b)
+        case .int(let i): hasher.combine(Double(i))
+        case .uint(let u): hasher.combine(u)
+        case .double(let d): hasher.combine(d)
+        case .string(let s): hasher.combine(s)
+        case .array(let a): hasher.combine(a)
+        case .object(let o): hasher.combine(o)
+        }
+    }
+}
+
+// MARK: - Accessors
+
+extension JSON {
+    /// The member `key` when this is an object, else nil.
+    public subscript(key: String) -> JSON? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    /// The object, when this is one.
+    public var objectValue: JSONObject? {
+        if case .object(let object) = self { return object }
+        return nil
+    }
+
+    /// The array, when this is one.
+    public var arrayValue: [JSON]? {
+        if case .array(let array) = self { return array }
+        return nil
+    }
+
+    /// The string, when this is one.
+    public var stringValue: String? {
+        if case .string(let string) = self { return string }
+        return nil
+    }
+
+    /// The boolean, when this is one.
+    public var boolValue: Bool? {
+        if case .bool(let bool) = self { return bool }
+        return nil
+    }
+
+    /// The integer, when this is an integer that fits in `Int64` (or a double with an exact integer value).
+    public var int64Value: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d): return Int64(exactly: d)
+        default: return nil
+        }
+    }
+
+    /// The number as a `Double`, when this is a number.
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .uint(let u): return Double(u)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+
+    /// Whether this is `null`.
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+}
+
+// MARK: - Literals
+
+extension JSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
+    ExpressibleByDictionaryLiteral
+{
+    public init(nilLiteral: ()) { self = .null }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
+}
+
+extension JSON: CustomStringConvertible {
+    /// The compact JSON text of the value.
+    public var description: String { serialized() }
+}

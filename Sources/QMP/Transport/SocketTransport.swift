@@ -1,0 +1,224 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A QMP connection over a socket (Unix domain, TCP, or an already-connected descriptor), with SwiftNIO.
+///
+/// Inbound bytes are split into messages by ``JSONStreamParser`` on the event loop. Reading pauses
+/// while more than ``highWatermark`` messages wait for the client, so memory stays bounded
+/// even when the server floods events.
+public struct SocketTransport: QMPTransport {
+    /// Where to connect.
+    public var endpoint: QMPEndpoint
+    /// The largest accepted message, in bytes.
+    public var maxMessageSize: Int
+    /// The deepest accepted nesting.
+    public var maxDepth: Int
+    /// How long the connection itself may take.
+    public var connectTimeout: Duration
+    /// Messages parsed but not yet consumed above which reading from the socket pauses.
+    public var highWatermark: Int = 256
+    private let group: any EventLoopGroup
+
+    /// A transport to `endpoint` with the given limits, on NIO's shared event loop group.
+    public init(_ endpoint: QMPEndpoint, maxMessageSize: Int = 10 << 20, maxDepth: Int = 128,
+                connectTimeout: Duration = .seconds(10), group: (any EventLoopGroup)? = nil) {
+        self.endpoint = endpoint
+        self.maxMessageSize = maxMessageSize
+        self.maxDepth = maxDepth
+        self.connectTimeout = connectTimeout
+        self.group = group ?? MultiThreadedEventLoopGroup.singleton
+    }
+
+    public func run(_ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: QMPInboundMessage.self)
+        let flow = FlowControl(highWatermark: highWatermark)
+        let channel = try await connect(continuation: continuation, flow: flow)
+        flow.channel = channel
+
+        let iterator = IteratorBox(stream.makeAsyncIterator())
+        let inbound = QMPInbound {
+            return {
+                let message = try await iterator.next()
+                if message != nil { flow.consumed() }
+                return message
+            }
+        }
+        let outbound = QMPOutbound(
+            send: { bytes in channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) },
+            close: { channel.close(promise: nil) }
+        )
+        defer { channel.close(promise: nil) }
+        try await body(inbound, outbound)
+    }
+
+    private func connect(continuation: AsyncThrowingStream<QMPInboundMessage, any Error>.Continuation,
+                         flow: FlowControl) async throws -> any Channel {
+        let maxMessageSize = self.maxMessageSize
+        let maxDepth = self.maxDepth
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(.nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
+                + connectTimeout.components.attoseconds / 1_000_000_000))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = QMPFramingHandler(
+                        parser: JSONStreamParser(maxMessageSize: maxMessageSize, maxDepth: maxDepth),
+                        continuation: continuation, flow: flow)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        do {
+            switch endpoint {
+            case .unix(let path):
+                try Self.checkSocketPath(path)
+                return try await bootstrap.connect(unixDomainSocketPath: path).get()
+            case .tcp(let host, let port):
+                return try await bootstrap.connect(host: host, port: port).get()
+            case .connectedSocket(let descriptor):
+                return try await bootstrap.withConnectedSocket(descriptor).get()
+            }
+        } catch let error as QMPError {
+            continuation.finish()
+            throw error
+        } catch {
+            continuation.finish()
+            throw QMPError.connectFailed("\(endpoint): \(Self.describe(error))")
+        }
+    }
+
+    /// Checks that `path` names a socket, for a clearer message than connect's errno.
+    static func checkSocketPath(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw QMPError.connectFailed("unix:\(path): \(String(cString: strerror(errno)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFSOCK else {
+            throw QMPError.connectFailed("unix:\(path): not a socket")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError { return io.description }
+        if let connect = error as? NIOConnectionError {
+            return connect.connectionErrors.map { "\($0.target): \($0.error)" }.joined(separator: "; ")
+        }
+        if error is ChannelError, case ChannelError.connectTimeout = error as! ChannelError { return "connection timed out" }
+        return "\(error)"
+    }
+}
+
+/// Pauses reading while too many parsed messages wait for the consumer.
+final class FlowControl: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var buffered = 0
+    private var paused = false
+    private let highWatermark: Int
+    private let lowWatermark: Int
+    private var _channel: (any Channel)?
+
+    var channel: (any Channel)? {
+        get { lock.withLock { _channel } }
+        set { lock.withLock { _channel = newValue } }
+    }
+
+    init(highWatermark: Int) {
+        self.highWatermark = max(2, highWatermark)
+        self.lowWatermark = max(1, highWatermark / 2)
+    }
+
+    /// A message was produced; returns whether reading should pause.
+    func produced() -> Bool {
+        lock.withLock {
+            buffered += 1
+            if buffered >= highWatermark, !paused {
+                paused = true
+                return true
+            }
+            return false
+        }
+    }
+
+    /// A message was consumed; resumes reading below the low watermark.
+    func consumed() {
+        let resume: (any Channel)? = lock.withLock {
+            buffered -= 1
+            if paused, buffered <= lowWatermark {
+                paused = false
+                return _channel
+            }
+            return nil
+        }
+        if let resume {
+            resume.eventLoop.execute {
+                resume.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                resume.read()
+            }
+        }
+    }
+}
+
+/// Lets the single consuming task iterate an `AsyncThrowingStream` through a `@Sendable` closure.
+final class IteratorBox: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<QMPInboundMessage, any Error>.AsyncIterator
+    init(_ iterator: AsyncThrowingStream<QMPInboundMessage, any Error>.AsyncIterator) { self.iterator = iterator }
+    func next() async throws -> QMPInboundMessage? { try await iterator.next() }
+}
+
+/// Feeds socket bytes to the JSON stream parser and hands complete messages to the consumer.
+final class QMPFramingHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let parser: JSONStreamParser
+    private let continuation: AsyncThrowingStream<QMPInboundMessage, any Error>.Continuation
+    private let flow: FlowControl
+    private var finished = false
+
+    init(parser: JSONStreamParser, continuation: AsyncThrowingStream<QMPInboundMessage, any Error>.Continuation,
+         flow: FlowControl) {
+        self.parser = parser
+        self.continuation = continuation
+        self.flow = flow
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !finished else { return }
+        let buffer = unwrapInboundIn(data)
+        var pause = false
+        do {
+            try buffer.withUnsafeReadableBytes { bytes in
+                try parser.feed(bytes) { json, text in
+                    continuation.yield(QMPInboundMessage(json: json, text: Array(text)))
+                    if flow.produced() { pause = true }
+                }
+            }
+        } catch {
+            finish(error: QMPError.protocolError("\(error)"))
+            context.close(promise: nil)
+            return
+        }
+        if pause {
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if parser.hasPartialMessage {
+            finish(error: QMPConnectionEnded(reason: "the connection ended in the middle of a message"))
+        } else {
+            finish(error: nil)
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(error: QMPConnectionEnded(reason: SocketTransport.describe(error)))
+        context.close(promise: nil)
+    }
+
+    private func finish(error: (any Error)?) {
+        guard !finished else { return }
+        finished = true
+        continuation.finish(throwing: error)
+    }
+}

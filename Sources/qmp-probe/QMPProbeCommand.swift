@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `qmp-probe` command line: a QMP client and CPU-expansion prober for QEMU.
+@main
+struct QMPProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qmp-probe",
+        abstract: "A QMP client and CPU-expansion prober for QEMU.",
+        subcommands: [ExecCommand.self]
+    )
+}

@@ -194,7 +194,10 @@ public struct QMPStateMachine<Token> {
                 return effects
             }
             complete(id: id, result: { command in
-                .failure(QMPError.commandFailed(QMPCommandError(command: command, errorClass: errorClass, errorDescription: description)))
+                if errorClass == ReplayTransport.notRecordedErrorClass {
+                    return .failure(QMPError.notRecorded(command: command, detail: description))
+                }
+                return .failure(QMPError.commandFailed(QMPCommandError(command: command, errorClass: errorClass, errorDescription: description)))
             }, json: json, into: &effects)
         }
         return effects

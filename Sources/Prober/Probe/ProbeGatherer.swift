@@ -1,0 +1,231 @@
+import Foundation
+import Logging
+import QMP
+
+/// Holds the QMP conversation of a CPU probe: asks one QEMU session (live or replayed) everything the
+/// reports need, pipelining the per-model expansions, and degrades to notes when a command is missing.
+public struct ProbeGatherer: Sendable {
+    /// The negotiated client.
+    public let client: QMPClient
+    /// The accelerator this session runs (`kvm`, `tcg`); for a replay, the recording's.
+    public let accelerator: String
+    /// Whether to expand every model (static and full); the host model is always expanded.
+    public var expandModels: Bool = true
+    /// Models whose expansion to gather (nil: every model QEMU lists).
+    public var onlyModels: Set<String>?
+    /// Called after each per-model command completes (done, total), for a progress line.
+    public var progress: (@Sendable (Int, Int) -> Void)?
+
+    /// A gatherer for `client`, labelled with `accelerator`.
+    public init(client: QMPClient, accelerator: String) {
+        self.client = client
+        self.accelerator = accelerator
+    }
+
+    /// Runs the probe conversation.
+    /// - Throws: ``ProberError/qmp(_:)`` when the connection fails; a refused or unrecorded command only adds a note.
+    public func gather() async throws -> AcceleratorProbe {
+        guard let greeting = client.greeting else { throw ProberError.qmp(.invalidState("the client is not connected")) }
+        var probe = AcceleratorProbe(accelerator: accelerator, version: greeting.version, arch: nil)
+
+        // Introspection, target and KVM state: independent, so pipelined.
+        async let target = optional("query-target", into: nil)
+        async let kvm = optional("query-kvm", into: nil)
+        async let schema = optional("query-qmp-schema", into: nil)
+        async let definitions = optional("query-cpu-definitions", into: nil)
+        let (targetReply, kvmReply, schemaReply, definitionsReply) = try await (target, kvm, schema, definitions)
+
+        probe.arch = targetReply.value?["arch"]?.stringValue
+        if probe.arch == nil { probe.notes.append("query-target: \(targetReply.why)") }
+        probe.kvm = kvmReply.value
+        if let schema = schemaReply.value {
+            probe.support = QEMUFeatureSupport(schema: schema)
+        } else {
+            let commands = try await optional("query-commands", into: nil)
+            if let list = commands.value {
+                probe.support = QEMUFeatureSupport(commandList: list)
+            } else {
+                probe.notes.append("neither query-qmp-schema nor query-commands answered: \(commands.why)")
+            }
+        }
+        if let list = definitionsReply.value?.arrayValue {
+            probe.definitions = list.compactMap(CPUDefinition.init)
+            if probe.definitions?.contains(where: { $0.unavailableFeatures != nil }) == false {
+                probe.notes.append("this QEMU does not report unavailable-features: which models are usable is unknown")
+            }
+        } else {
+            probe.notes.append("query-cpu-definitions: \(definitionsReply.why)")
+        }
+
+        guard probe.support.has("query-cpu-model-expansion") else {
+            probe.notes.append("this QEMU has no query-cpu-model-expansion (QEMU before 2.9 on x86): the host model and the features of each model cannot be determined before a guest starts")
+            return probe
+        }
+        probe.hostModel = try await hostModel(arch: probe.arch, version: probe.version, notes: &probe.notes)
+        if expandModels, let definitions = probe.definitions {
+            probe.expansions = try await expandAll(definitions, arch: probe.arch, notes: &probe.notes)
+        }
+        return probe
+    }
+
+    // MARK: Host model
+
+    private func hostModel(arch: String?, version: QEMUVersion, notes: inout [String]) async throws -> AcceleratorProbe.HostModel? {
+        let name = accelerator == "kvm" ? "host" : "max"
+        let isX86 = arch == "x86_64" || arch == "i386"
+        if isX86 || arch == "s390x" {
+            let method: AcceleratorProbe.HostModelMethod = isX86 && !version.isAtLeast(3, 1) ? .staticFull : .staticExpansion
+            async let plain = expansion("static", name: name, props: nil)
+            async let nonMigratable = isX86 ? expansion("static", name: name, props: ["migratable": false]) : .failure("not asked")
+            async let full = expansion("full", name: name, props: nil)
+            var (first, second, fullView) = try await (plain, nonMigratable, full)
+            guard var migratableExpansion = first.value else {
+                notes.append("host model '\(name)': static expansion failed: \(first.why)")
+                return nil
+            }
+            if method == .staticFull {
+                // Older QEMU answered static expansions with non-canonical names: expand the result fully.
+                first = try await expansion("full", name: migratableExpansion.model, props: migratableExpansion.props)
+                if let expanded = first.value { migratableExpansion = expanded }
+                if let nonMigratable = second.value {
+                    second = try await expansion("full", name: nonMigratable.model, props: nonMigratable.props)
+                }
+            }
+            if fullView.value == nil { fullView = .failure(fullView.why) }
+            return .init(name: name, method: method, expansion: migratableExpansion, nonMigratable: second.value,
+                         full: fullView.value)
+        }
+        let full = try await expansion("full", name: name, props: nil)
+        guard let expansion = full.value else {
+            notes.append("host model '\(name)': full expansion failed: \(full.why)")
+            return nil
+        }
+        return .init(name: name, method: .fullExpansion, expansion: expansion, nonMigratable: nil, full: expansion)
+    }
+
+    // MARK: Models
+
+    private func expandAll(_ definitions: [CPUDefinition], arch: String?,
+                           notes: inout [String]) async throws -> [String: AcceleratorProbe.ModelExpansions] {
+        let targets = definitions.filter { $0.aliasOf == nil && (onlyModels?.contains($0.name) ?? true) }.map(\.name)
+            + definitions.compactMap { definition in
+                // An alias whose target is not listed is expanded itself.
+                guard let alias = definition.aliasOf, !definitions.contains(where: { $0.name == alias }) else { return nil }
+                return (onlyModels?.contains(definition.name) ?? true) ? definition.name : nil
+            }
+        guard let first = targets.first else { return [:] }
+        let types = arch == "x86_64" || arch == "i386" || arch == "s390x" ? ["static", "full"] : ["full"]
+        // One command first: when the recording lacks per-model expansions, skip them all at once.
+        let probe = try await expansion(types[0], name: first, props: nil)
+        if case .unavailable(let error) = probe, case .notRecorded = error {
+            notes.append("per-model expansions are not in the recording: added/enabled features are unknown")
+            return [:]
+        }
+        let total = targets.count * types.count
+        let counter = Counter()
+        let results = try await withThrowingTaskGroup(of: (String, String, Answer<CPUModelExpansion>).self) { group in
+            for name in targets {
+                for type in types {
+                    group.addTask {
+                        if name == first && type == types[0] { return (name, type, probe) }
+                        let answer = try await expansion(type, name: name, props: nil)
+                        progress?(counter.increment(), total)
+                        return (name, type, answer)
+                    }
+                }
+            }
+            var collected: [(String, String, Answer<CPUModelExpansion>)] = []
+            collected.reserveCapacity(total)
+            for try await result in group { collected.append(result) }
+            return collected
+        }
+        var expansions: [String: AcceleratorProbe.ModelExpansions] = [:]
+        var failures: [String] = []
+        for (name, type, answer) in results {
+            guard let value = answer.value else {
+                failures.append("\(name) (\(type)): \(answer.why)")
+                continue
+            }
+            if type == "static" { expansions[name, default: .init()].staticExpansion = value }
+            else { expansions[name, default: .init()].fullExpansion = value }
+        }
+        if !failures.isEmpty {
+            notes.append("expansion failed for \(failures.count) model(s): " + failures.sorted().prefix(5).joined(separator: "; ")
+                         + (failures.count > 5 ? "; ..." : ""))
+        }
+        // Aliases report their target's expansion.
+        for definition in definitions {
+            if let alias = definition.aliasOf, expansions[definition.name] == nil, let target = expansions[alias] {
+                expansions[definition.name] = target
+            }
+        }
+        return expansions
+    }
+
+    // MARK: Commands
+
+    /// A reply, or why there is none.
+    enum Answer<Value: Sendable>: Sendable {
+        case value(Value)
+        case unavailable(QMPError)
+        case failure(String)
+
+        var value: Value? {
+            if case .value(let value) = self { return value }
+            return nil
+        }
+
+        var why: String {
+            switch self {
+            case .value: return "ok"
+            case .unavailable(let error): return error.description
+            case .failure(let reason): return reason
+            }
+        }
+    }
+
+    private func expansion(_ type: String, name: String, props: JSONObject?) async throws -> Answer<CPUModelExpansion> {
+        var model: JSONObject = ["name": .string(name)]
+        if let props { model["props"] = .object(props) }
+        let reply = try await optional("query-cpu-model-expansion", into: ["type": .string(type), "model": .object(model)])
+        switch reply {
+        case .value(let json):
+            guard let expansion = CPUModelExpansion(json) else { return .failure("malformed expansion reply") }
+            return .value(expansion)
+        case .unavailable(let error): return .unavailable(error)
+        case .failure(let reason): return .failure(reason)
+        }
+    }
+
+    /// Runs a command; QEMU's refusal or a missing recording becomes an ``Answer/unavailable(_:)``,
+    /// a lost connection is thrown.
+    private func optional(_ name: String, into arguments: JSONObject?) async throws -> Answer<JSON> {
+        do {
+            return .value(try await client.execute(name, arguments: arguments))
+        } catch let error as QMPError {
+            switch error {
+            case .commandFailed, .notRecorded: return .unavailable(error)
+            default: throw ProberError.qmp(error)
+            }
+        }
+    }
+}
+
+/// A thread-safe counter for progress reports.
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLockLike()
+    func increment() -> Int { lock.withLock { value += 1; return value } }
+}
+
+/// A minimal lock (NIO's, without importing NIO here).
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import QMP
+
+/// Where a probe gets its answers.
+public enum ProbeSource: Sendable {
+    /// Start the local QEMU (the binary, or `qemu-system-<host arch>` on PATH) once per accelerator.
+    case launch(binary: String?, accelerators: [String])
+    /// Talk to a running monitor.
+    case monitor(QMPEndpoint)
+    /// Replay a recording (ours or libvirt's `.replies`): every session in it.
+    case replay(path: String, mode: ReplayTransport.Mode)
+}
+
+/// Runs a probe from any ``ProbeSource``: starts QEMUs side by side (one per accelerator), records when asked,
+/// gathers, and computes the ``ProbeReport``. Every QEMU it starts is gone when it returns or throws.
+public struct ProbeRunner: Sendable {
+    /// Where the answers come from.
+    public var source: ProbeSource
+    /// Record each session to this path (with `-ACCEL` before the extension when there are several).
+    public var recordPath: String?
+    /// Per-command timeout.
+    public var timeout: Duration = .seconds(60)
+    /// Expand every model (needed for enabled/added); the host model is always expanded.
+    public var expandModels = true
+    /// Models whose expansions to gather (nil: all).
+    public var onlyModels: Set<String>?
+    /// Progress callback (accelerator, done, total).
+    public var progress: (@Sendable (String, Int, Int) -> Void)?
+    /// Where to log.
+    public var logger = Logger(label: "qmp-probe")
+
+    /// A runner for `source`.
+    public init(source: ProbeSource) { self.source = source }
+
+    /// The accelerators to probe by default on this machine: KVM when `/dev/kvm` is usable, and TCG.
+    public static var defaultAccelerators: [String] { QEMUBinary.kvmUsable ? ["kvm", "tcg"] : ["tcg"] }
+
+    /// Gathers every session and returns the raw probes (in accelerator order) and a label for the source.
+    public func gather() async throws -> (probes: [AcceleratorProbe], source: String, binary: String?) {
+        switch source {
+        case .launch(let explicit, let accelerators):
+            let binary = try QEMUBinary.locate(explicit: explicit)
+            let probes = try await withThrowingTaskGroup(of: (Int, AcceleratorProbe).self) { group in
+                for (index, accelerator) in accelerators.enumerated() {
+                    group.addTask { (index, try await probeLaunched(binary: binary, accelerator: accelerator,
+                                                                   record: recordPath(for: accelerator, of: accelerators))) }
+                }
+                var results: [(Int, AcceleratorProbe)] = []
+                for try await result in group { results.append(result) }
+                return results.sorted { $0.0 < $1.0 }.map(\.1)
+            }
+            return (probes, "live", binary)
+        case .monitor(let endpoint):
+            let recorder = try recordPath.map { try SessionRecorder(path: $0, header: SessionHeader()) }
+            let observed = QMPClient(configuration: configuration(recorder: recorder))
+            do {
+                try await observed.connect(to: endpoint)
+            } catch let error as QMPError {
+                throw ProberError.qmp(error)
+            }
+            defer { try? recorder?.finish() }
+            let kvm = try? await observed.execute("query-kvm")
+            let accelerator = kvm?["enabled"]?.boolValue == true ? "kvm" : "tcg"
+            recorder?.updateHeader { $0.accelerator = accelerator }
+            let probe = try await gather(client: observed, accelerator: accelerator)
+            await observed.close()
+            try recorder?.finish()
+            return ([probe], "monitor \(endpoint)", nil)
+        case .replay(let path, let mode):
+            let sessions: [ReplaySession]
+            do {
+                sessions = try RecordingLoader.load(path: path)
+            } catch let error as RecordingError {
+                throw ProberError.invalidInput("bad recording: \(error)")
+            }
+            var probes: [AcceleratorProbe] = []
+            for session in sessions {
+                let client = QMPClient(configuration: configuration(recorder: nil))
+                try await client.connect(using: ReplayTransport(session: session, mode: mode))
+                let accelerator = session.header.accelerator ?? "unknown"
+                var probe = try await gather(client: client, accelerator: accelerator)
+                if probe.arch == nil { probe.arch = session.header.arch }
+                probes.append(probe)
+                await client.close()
+            }
+            return (probes, "replay \(path)", sessions.first?.header.binary)
+        }
+    }
+
+    /// Gathers and computes the report; `against` gives external references per accelerator.
+    public func run(against: [String: (label: String, probe: AcceleratorProbe)] = [:]) async throws -> ProbeReport {
+        let (probes, source, binary) = try await gather()
+        return ProbeReport.compute(probes: probes, source: source, binary: binary, against: against)
+    }
+
+    private func gather(client: QMPClient, accelerator: String) async throws -> AcceleratorProbe {
+        var gatherer = ProbeGatherer(client: client, accelerator: accelerator)
+        gatherer.expandModels = expandModels
+        gatherer.onlyModels = onlyModels
+        if let progress { gatherer.progress = { done, total in progress(accelerator, done, total) } }
+        return try await gatherer.gather()
+    }
+
+    private func probeLaunched(binary: String, accelerator: String, record: String?) async throws -> AcceleratorProbe {
+        let arguments = QEMUInstance.probeArguments(accelerator: accelerator)
+        let recorder = try record.map {
+            try SessionRecorder(path: $0, header: SessionHeader(arch: QEMUBinary.hostArch, accelerator: accelerator,
+                                                                  binary: binary, arguments: arguments))
+        }
+        let instance = try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments,
+                                                    configuration: configuration(recorder: recorder))
+        do {
+            let probe = try await gather(client: instance.client, accelerator: accelerator)
+            await instance.shutdown()
+            try recorder?.finish()
+            return probe
+        } catch {
+            await instance.shutdown()
+            try? recorder?.finish()
+            if case ProberError.qmp(let qmp) = error, instance.process.exitStatus() != nil {
+                throw ProberError.qemuFailedToStart(binary: binary, detail: "died during the probe (\(qmp))",
+                                                    stderr: instance.process.stderr)
+            }
+            throw error
+        }
+    }
+
+    private func configuration(recorder: SessionRecorder?) -> QMPClient.Configuration {
+        var configuration = QMPClient.Configuration()
+        configuration.commandTimeout = timeout
+        configuration.connectTimeout = min(timeout, .seconds(30))
+        configuration.logger = logger
+        configuration.recorder = recorder
+        return configuration
+    }
+
+    /// The recording path for `accelerator`: the path itself for one accelerator, else `NAME-ACCEL.EXT`.
+    func recordPath(for accelerator: String, of accelerators: [String]) -> String? {
+        guard let recordPath else { return nil }
+        guard accelerators.count > 1 else { return recordPath }
+        let url = URL(fileURLWithPath: recordPath)
+        let ext = url.pathExtension
+        let base = url.deletingPathExtension().path
+        return ext.isEmpty ? "\(base)-\(accelerator)" : "\(base)-\(accelerator).\(ext)"
+    }
+}

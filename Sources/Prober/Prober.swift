@@ -1,2 +1,0 @@
-/// CPU probing, feature diffs, reports and comparisons built on the QMP client.
-public enum Prober {}

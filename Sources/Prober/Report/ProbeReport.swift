@@ -1,0 +1,169 @@
+import QMP
+
+/// The computed result of a probe: per accelerator, the host model and, per CPU model, whether it is usable
+/// and which features QEMU adds or drops. ``json`` is the stable, versioned output (`schemas/probe-report.schema.json`).
+public struct ProbeReport: Sendable {
+    /// The schema identifier written in every report.
+    public static let schemaID = "qmp-probe/probe-report/1"
+    /// The features highlighted wherever they change (the ones users trip over after an upgrade).
+    public static let highlighted: Set<String> = ["x2apic", "hypervisor", "arat"]
+
+    /// The host model of one accelerator.
+    public struct HostModel: Sendable, Equatable {
+        /// The model expanded (`host`, `max`).
+        public var name: String
+        /// The model name QEMU returned (`base`, `z13.2-base`, `max`...).
+        public var model: String
+        /// How it was expanded (`static`, `static-full`, `full`).
+        public var method: String
+        /// Every property, QEMU's names and values; a feature true only without `migratable` is true here.
+        public var props: JSONObject
+        /// Features on and migratable (libvirt's `migratable='yes'`), canonical names, sorted.
+        public var migratable: [String]
+        /// Features on only when non-migratable features are allowed (libvirt's `migratable='no'`).
+        public var nonMigratable: [String]
+        /// Whether the migratability of features is known (the `migratable: false` pass was made).
+        public var migratabilityKnown: Bool
+    }
+
+    /// One CPU model under one accelerator.
+    public struct Model: Sendable, Equatable {
+        /// The model name.
+        public var name: String
+        /// Its QOM type.
+        public var typename: String?
+        /// The versioned model it resolves to.
+        public var aliasOf: String?
+        /// Usable here (nil when QEMU did not say).
+        public var usable: Bool?
+        /// QEMU's `unavailable-features`, verbatim: its order, duplicates included.
+        public var blockers: [String]?
+        /// Features the model turns on (static expansion, canonical, sorted); nil when not expanded.
+        public var enabled: [String]?
+        /// Features the guest gets that the reference does not have; nil without a reference.
+        public var added: [String]?
+        /// Features the reference has that the guest does not get (turned off by this accelerator); nil without a reference.
+        public var removed: [String]?
+        /// Features the model asks for that this host/accelerator cannot give: canonical, no duplicates, sorted.
+        public var dropped: [String]?
+        /// Whether QEMU marks the model deprecated.
+        public var deprecated: Bool?
+        /// Highlighted features (x2apic, hypervisor, arat) that were added, removed or dropped.
+        public var highlights: [String] = []
+    }
+
+    /// Everything about one accelerator.
+    public struct Accelerator: Sendable {
+        /// `kvm`, `tcg`, ...
+        public var name: String
+        /// What `added`/`removed` compare against (e.g. `tcg in the same QEMU`), or nil.
+        public var reference: String?
+        /// The host model.
+        public var hostModel: HostModel?
+        /// The models, in QEMU's order.
+        public var models: [Model]
+        /// What could not be determined.
+        public var notes: [String]
+    }
+
+    /// QEMU's version.
+    public var version: QEMUVersion
+    /// The target architecture.
+    public var arch: String?
+    /// The binary probed, when we started it.
+    public var binary: String?
+    /// Where the data came from (`live`, `socket PATH`, `replay FILE`).
+    public var source: String
+    /// Per accelerator, in probe order.
+    public var accelerators: [Accelerator]
+}
+
+extension ProbeReport {
+    /// Computes the report from gathered probes: each accelerator's `added`/`removed` is taken against
+    /// `reference(for:)` when it returns one (by default KVM against TCG of the same QEMU).
+    public static func compute(probes: [AcceleratorProbe], source: String, binary: String? = nil,
+                               against: [String: (label: String, probe: AcceleratorProbe)] = [:]) -> ProbeReport {
+        let first = probes.first
+        let byName = Dictionary(probes.map { ($0.accelerator, $0) }, uniquingKeysWith: { a, _ in a })
+        var accelerators: [Accelerator] = []
+        for probe in probes {
+            var reference: (label: String, probe: AcceleratorProbe)?
+            if let external = against[probe.accelerator] {
+                reference = external
+            } else if probe.accelerator == "kvm", let tcg = byName["tcg"] {
+                reference = ("tcg in the same QEMU", tcg)
+            }
+            accelerators.append(computeAccelerator(probe, reference: reference))
+        }
+        return ProbeReport(version: first?.version ?? QEMUVersion(major: 0, minor: 0, micro: 0),
+                           arch: first?.arch, binary: binary, source: source, accelerators: accelerators)
+    }
+
+    /// The feature names of a probe: the static expansion's spellings (from the host model or any model).
+    static func featureNames(_ probe: AcceleratorProbe) -> (FeatureNames, Set<String>?) {
+        var canonical = Set<String>()
+        if let host = probe.hostModel, host.method != .fullExpansion {
+            for (key, value) in host.expansion.props where value.boolValue != nil { canonical.insert(key) }
+        }
+        for expansion in probe.expansions.values {
+            if let expansion = expansion.staticExpansion {
+                for (key, value) in expansion.props where value.boolValue != nil { canonical.insert(key) }
+            }
+        }
+        if canonical.isEmpty { return (FeatureNames(), nil) }
+        return (FeatureNames(canonical: canonical), canonical)
+    }
+
+    static func computeAccelerator(_ probe: AcceleratorProbe,
+                                   reference: (label: String, probe: AcceleratorProbe)?) -> Accelerator {
+        let (names, features) = featureNames(probe)
+        let referenceNames = reference.map { featureNames($0.probe) }
+        let referenceDefinitions = Dictionary((reference?.probe.definitions ?? []).map { ($0.name, $0) },
+                                              uniquingKeysWith: { a, _ in a })
+        var models: [Model] = []
+        for definition in probe.definitions ?? [] {
+            var model = Model(name: definition.name, typename: definition.typename, aliasOf: definition.aliasOf,
+                              usable: definition.usable, blockers: definition.unavailableFeatures,
+                              deprecated: definition.deprecated)
+            let enabled = enabledFeatures(probe.expansions[definition.name], names: names, features: features)
+            model.enabled = enabled.map { $0.sorted() }
+            model.dropped = definition.unavailableFeatures.map { Array(Set($0.map(names.canonical))).sorted() }
+            if let reference, let enabled, referenceDefinitions[definition.name] != nil || reference.probe.definitions == nil,
+               let referenceEnabled = enabledFeatures(reference.probe.expansions[definition.name],
+                                                      names: referenceNames!.0, features: referenceNames!.1) {
+                let mapped = Set(referenceEnabled.map(names.canonical))
+                model.added = enabled.subtracting(mapped).sorted()
+                model.removed = mapped.subtracting(enabled).sorted()
+            }
+            let changed = Set((model.added ?? []) + (model.removed ?? []) + (model.dropped ?? []))
+            model.highlights = highlighted.intersection(changed).sorted()
+            models.append(model)
+        }
+        return Accelerator(name: probe.accelerator, reference: reference?.label,
+                           hostModel: probe.hostModel.map { hostModel($0, names: names) }, models: models,
+                           notes: probe.notes)
+    }
+
+    static func enabledFeatures(_ expansions: AcceleratorProbe.ModelExpansions?, names: FeatureNames,
+                                features: Set<String>?) -> Set<String>? {
+        if let expansion = expansions?.staticExpansion { return expansion.enabled(names: names, features: features) }
+        if let expansion = expansions?.fullExpansion { return expansion.enabled(names: names, features: features) }
+        return nil
+    }
+
+    static func hostModel(_ host: AcceleratorProbe.HostModel, names: FeatureNames) -> HostModel {
+        var props = host.expansion.props
+        var migratable: [String] = []
+        var nonMigratable: [String] = []
+        for (key, value) in host.expansion.props where value.boolValue == true { migratable.append(names.canonical(key)) }
+        if let other = host.nonMigratable {
+            for (key, value) in other.props where value.boolValue == true && host.expansion.props[key]?.boolValue != true {
+                props[key] = value
+                nonMigratable.append(names.canonical(key))
+            }
+        }
+        return HostModel(name: host.name, model: host.expansion.model, method: host.method.rawValue, props: props,
+                         migratable: Array(Set(migratable)).sorted(), nonMigratable: Array(Set(nonMigratable)).sorted(),
+                         migratabilityKnown: host.nonMigratable != nil)
+    }
+}

@@ -1,0 +1,100 @@
+/// Reads libvirt's `.replies` capability probes (`tests/qemucapabilitiesdata/`): pretty-printed JSON blocks
+/// separated by a blank line, alternating command and reply, no greeting, no events. A file holds one
+/// session, or a KVM session followed by a TCG one (each starting with `qmp_capabilities`).
+public enum LibvirtReplies {
+    /// Loads each session of a `.replies` file; the greeting is synthesized from `query-version`
+    /// (taken from the first session when a later one lacks it), the accelerator from `query-kvm`
+    /// (or, for later sessions, `tcg`).
+    /// - Throws: ``RecordingError`` naming the file and line.
+    public static func load(_ bytes: [UInt8], source: String) throws -> [ReplaySession] {
+        var blocks: [(json: JSON, line: Int)] = []
+        var lineNumber = 1
+        var blockStart: Int?
+        var blockLine = 1
+        var position = bytes.startIndex
+        var previousNewline = false
+        func flush(upTo end: Int) throws {
+            guard let start = blockStart else { return }
+            let text = bytes[start..<end]
+            do {
+                blocks.append((try JSON.parse(text), blockLine))
+            } catch {
+                throw RecordingError(file: source, line: blockLine, reason: "not valid JSON (\(error))")
+            }
+            blockStart = nil
+        }
+        while position < bytes.endIndex {
+            let byte = bytes[position]
+            if byte == 0x0A {
+                if previousNewline { try flush(upTo: position) }
+                previousNewline = true
+                lineNumber += 1
+            } else {
+                if blockStart == nil, !JSON.isWhitespace(byte) {
+                    blockStart = position
+                    blockLine = lineNumber
+                }
+                if byte != 0x0D && byte != 0x20 && byte != 0x09 { previousNewline = false }
+            }
+            position += 1
+        }
+        try flush(upTo: bytes.endIndex)
+
+        var sessions: [[(command: (JSON, Int), reply: (JSON, Int)?)]] = []
+        var index = 0
+        while index < blocks.count {
+            let (command, line) = blocks[index]
+            guard let name = command["execute"]?.stringValue else {
+                let what = command["return"] != nil || command["error"] != nil ? "a reply without a command" : "expected a command"
+                throw RecordingError(file: source, line: line, reason: what)
+            }
+            if name == "qmp_capabilities" || sessions.isEmpty { sessions.append([]) }
+            var reply: (JSON, Int)?
+            if index + 1 < blocks.count {
+                let candidate = blocks[index + 1]
+                guard candidate.json["return"] != nil || candidate.json["error"] != nil else {
+                    throw RecordingError(file: source, line: candidate.line,
+                                         reason: "expected the reply to '\(name)' (line \(line)), found another command")
+                }
+                if candidate.json["id"] != command["id"] {
+                    throw RecordingError(file: source, line: candidate.line,
+                                         reason: "reply id \(candidate.json["id"]?.serialized() ?? "none") does not match command id \(command["id"]?.serialized() ?? "none")")
+                }
+                reply = candidate
+                index += 2
+            } else {
+                index += 1
+            }
+            sessions[sessions.count - 1].append((command: (command, line), reply: reply))
+        }
+
+        var firstVersion: JSON?
+        var arch: String?
+        var result: [ReplaySession] = []
+        for (number, exchanges) in sessions.enumerated() {
+            func reply(_ name: String) -> JSON? {
+                exchanges.first { $0.command.0["execute"]?.stringValue == name }?.reply?.0["return"]
+            }
+            let version = reply("query-version") ?? firstVersion
+            firstVersion = firstVersion ?? version
+            arch = reply("query-target")?["arch"]?.stringValue ?? arch
+            let accelerator: String
+            if let kvm = reply("query-kvm") {
+                accelerator = kvm["enabled"]?.boolValue == true ? "kvm" : "tcg"
+            } else {
+                accelerator = number == 0 && sessions.count > 1 ? "kvm" : "tcg"
+            }
+            guard let version else {
+                throw RecordingError(file: source, line: 0, reason: "no query-version reply to make a greeting from")
+            }
+            let greeting: JSON = ["version": version, "capabilities": []]
+            var header = SessionHeader(arch: arch, accelerator: accelerator, hostCPU: nil,
+                                       source: "libvirt \(source.split(separator: "/").last ?? "") session \(number + 1)")
+            header.greeting = greeting
+            result.append(ReplaySession(
+                source: source, header: header, greeting: greeting,
+                exchanges: exchanges.map { .init(command: $0.command.0, line: $0.command.1, reply: $0.reply?.0) }))
+        }
+        return result
+    }
+}

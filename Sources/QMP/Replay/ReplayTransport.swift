@@ -1,0 +1,137 @@
+import NIOConcurrencyHelpers
+
+/// A transport that answers from a recorded session instead of a QEMU; ``QMPClient`` runs over it unchanged.
+///
+/// - ``Mode/strict``: commands must come in the recorded order with the recorded arguments; a mismatch
+///   fails that command with ``QMPError/notRecorded(command:detail:)`` naming the file, the line and both commands.
+/// - ``Mode/matching``: each command gets the reply recorded for an equal `execute` and `arguments` (ids ignored);
+///   repeated commands get the recorded replies in turn, then the last one again.
+///
+/// Recorded events are delivered in order, each after the reply it followed. A command the recording does not
+/// have fails with ``QMPError/notRecorded(command:detail:)``, never with a QEMU error.
+public struct ReplayTransport: QMPTransport {
+    /// How commands are matched to recorded replies.
+    public enum Mode: String, Sendable, CaseIterable {
+        /// In the recorded order.
+        case strict
+        /// By command name and arguments.
+        case matching
+    }
+
+    /// The error class carried in-band for "not recorded"; the client turns it into ``QMPError/notRecorded(command:detail:)``.
+    public static let notRecordedErrorClass = "QMPProbeReplayNotRecorded"
+
+    /// The session replayed.
+    public let session: ReplaySession
+    /// The matching mode.
+    public let mode: Mode
+
+    /// A transport replaying `session`.
+    public init(session: ReplaySession, mode: Mode = .matching) {
+        self.session = session
+        self.mode = mode
+    }
+
+    public func run(_ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: QMPInboundMessage.self)
+        @Sendable func deliver(_ json: JSON) {
+            continuation.yield(QMPInboundMessage(json: json, text: json.serializedBytes()))
+        }
+        deliver(["QMP": session.greeting])
+        session.initialEvents.forEach(deliver)
+        let engine = NIOLockedValueBox(ReplayEngine(session: session, mode: mode))
+        let outbound = QMPOutbound(
+            send: { bytes in
+                let answer: [JSON]
+                do {
+                    let command = try JSON.parse(bytes)
+                    answer = engine.withLockedValue { $0.answer(command) }
+                } catch {
+                    answer = [["error": ["class": "GenericError", "desc": .string("JSON parse error: \(error)")]]]
+                }
+                answer.forEach(deliver)
+            },
+            close: { continuation.finish() }
+        )
+        let iterator = ReplayIterator(stream.makeAsyncIterator())
+        let inbound = QMPInbound { { try await iterator.next() } }
+        try await body(inbound, outbound)
+        continuation.finish()
+    }
+}
+
+/// Lets the single consuming task iterate the replay stream through a `@Sendable` closure.
+final class ReplayIterator: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<QMPInboundMessage, any Error>.AsyncIterator
+    init(_ iterator: AsyncThrowingStream<QMPInboundMessage, any Error>.AsyncIterator) { self.iterator = iterator }
+    func next() async throws -> QMPInboundMessage? { try await iterator.next() }
+}
+
+/// Chooses the recorded reply for each command (no I/O).
+struct ReplayEngine: Sendable {
+    let session: ReplaySession
+    let mode: ReplayTransport.Mode
+    private var nextInOrder = 0
+    private var byKey: [Key: [Int]] = [:]
+    private var served: [Key: Int] = [:]
+
+    struct Key: Hashable, Sendable {
+        var name: String
+        var arguments: JSON
+    }
+
+    init(session: ReplaySession, mode: ReplayTransport.Mode) {
+        self.session = session
+        self.mode = mode
+        for (position, exchange) in session.exchanges.enumerated() {
+            byKey[Key(name: exchange.name, arguments: exchange.arguments), default: []].append(position)
+        }
+    }
+
+    /// The messages to deliver in answer to `command`: its reply (with the caller's id) and the events after it.
+    mutating func answer(_ command: JSON) -> [JSON] {
+        let name = (command["execute"] ?? command["exec-oob"])?.stringValue ?? ""
+        let key = Key(name: name, arguments: command["arguments"] ?? .object([:]))
+        let position: Int
+        switch mode {
+        case .strict:
+            guard nextInOrder < session.exchanges.count else {
+                return [notRecorded(command, "the recording ended (\(session.exchanges.count) commands)")]
+            }
+            let expected = session.exchanges[nextInOrder]
+            guard Key(name: expected.name, arguments: expected.arguments) == key else {
+                return [notRecorded(command, "\(session.source):\(expected.line): expected \(Self.describe(expected.command)), got \(Self.describe(command))")]
+            }
+            position = nextInOrder
+            nextInOrder += 1
+        case .matching:
+            guard let candidates = byKey[key] else {
+                return [notRecorded(command, "\(session.source) has no \(Self.describe(command))")]
+            }
+            let turn = served[key, default: 0]
+            served[key] = turn + 1
+            position = candidates[min(turn, candidates.count - 1)]
+        }
+        let exchange = session.exchanges[position]
+        guard case .object(var reply) = exchange.reply else {
+            return [notRecorded(command, "\(session.source):\(exchange.line): the recording ends before the reply")]
+        }
+        reply["id"] = command["id"]
+        return [.object(reply)] + exchange.eventsAfter
+    }
+
+    private func notRecorded(_ command: JSON, _ detail: String) -> JSON {
+        var error: JSONObject = ["class": .string(ReplayTransport.notRecordedErrorClass), "desc": .string(detail)]
+        error.reserveCapacity(2)
+        var reply: JSONObject = ["error": .object(error)]
+        reply["id"] = command["id"]
+        return .object(reply)
+    }
+
+    static func describe(_ command: JSON) -> String {
+        var object = command.objectValue ?? [:]
+        object["id"] = nil
+        let text = JSON.object(object).serialized()
+        return text.count > 300 ? String(text.prefix(300)) + "..." : text
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+@testable import QMP
+
+/// libvirt's recorded capability probes load into the replay model and replay through the real client.
+@Suite(.enabled(if: TestPaths.libvirtCorpus != nil, "../shared/corpus/libvirt is absent"))
+struct LibvirtRepliesTests {
+    @Test("every .replies file loads, one session per accelerator")
+    func everyFileLoads() throws {
+        let files = TestPaths.libvirtReplies
+        #expect(files.count >= 4)
+        for file in files {
+            let sessions = try RecordingLoader.load(path: file)
+            #expect(sessions.count == 2, "\(file)")
+            #expect(sessions.map { $0.header.accelerator } == ["kvm", "tcg"], "\(file)")
+            for session in sessions {
+                #expect(session.exchanges.first?.name == "qmp_capabilities")
+                #expect(session.exchanges.allSatisfy { $0.reply != nil })
+                #expect(session.reply(to: "query-cpu-definitions")?["return"]?.arrayValue?.isEmpty == false)
+            }
+        }
+    }
+
+    @Test("versions, arches and model counts match the files")
+    func contents() throws {
+        guard let corpus = TestPaths.libvirtCorpus else { return }
+        let expected: [(String, String, String, Int)] = [
+            ("caps_2.11.0.x86_64.replies", "2.11.0", "x86_64", 34),
+            ("caps_4.2.0.x86_64.replies", "4.2.0", "x86_64", 113),
+            ("caps_6.0.0.s390x.replies", "6.0.0", "s390x", 75),
+            ("caps_6.2.0.aarch64.replies", "6.2.0", "aarch64", 40),
+        ]
+        for (name, version, arch, models) in expected {
+            let sessions = try RecordingLoader.load(path: "\(corpus)/\(name)")
+            for session in sessions {
+                #expect(session.qemuVersion?.description == version, "\(name)")
+                #expect(session.header.arch == arch, "\(name)")
+                let definitions = session.reply(to: "query-cpu-definitions")?["return"]?.arrayValue ?? []
+                #expect(definitions.count == models, "\(name) \(session.header.accelerator ?? "")")
+            }
+        }
+    }
+
+    @Test("specific unavailable features: Skylake-Client under KVM on libvirt's 4.2.0 host")
+    func specificBlockers() throws {
+        guard let corpus = TestPaths.libvirtCorpus else { return }
+        let sessions = try RecordingLoader.load(path: "\(corpus)/caps_4.2.0.x86_64.replies")
+        let definitions = try #require(sessions[0].reply(to: "query-cpu-definitions")?["return"]?.arrayValue)
+        let skylake = try #require(definitions.first { $0["name"]?.stringValue == "Skylake-Client" })
+        let blockers = skylake["unavailable-features"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        // Read from the file by hand: the recorded host lacks these Skylake features.
+        #expect(blockers.contains("hle"))
+        #expect(blockers.contains("rtm"))
+        #expect(skylake["alias-of"]?.stringValue == "Skylake-Client-v1")
+        // The same model is usable under TCG? No: TCG lacks e.g. avx; check it has blockers too.
+        let tcg = try #require(sessions[1].reply(to: "query-cpu-definitions")?["return"]?.arrayValue)
+        let tcgSkylake = try #require(tcg.first { $0["name"]?.stringValue == "Skylake-Client" })
+        #expect(tcgSkylake["unavailable-features"]?.arrayValue?.compactMap(\.stringValue).contains("avx") == true)
+    }
+
+    @Test("the client replays a libvirt session in strict and in matching mode")
+    func clientReplays() async throws {
+        guard let file = TestPaths.libvirtReplies.first(where: { $0.contains("4.2.0") }) else { return }
+        let session = try RecordingLoader.load(path: file)[0]
+        for mode in ReplayTransport.Mode.allCases {
+            let client = QMPClient()
+            try await client.connect(using: ReplayTransport(session: session, mode: mode))
+            #expect(client.greeting?.version.description == "4.2.0")
+            // Commands in the recorded order work in both modes.
+            let version = try await client.execute("query-version")
+            #expect(version["package"]?.stringValue == "v4.2.0")
+            let target = try await client.execute("query-target")
+            #expect(target["arch"]?.stringValue == "x86_64")
+            await client.close()
+        }
+    }
+
+    @Test("matching mode answers out of order; strict mode names file, line and both commands")
+    func strictMismatch() async throws {
+        guard let file = TestPaths.libvirtReplies.first(where: { $0.contains("4.2.0") }) else { return }
+        let session = try RecordingLoader.load(path: file)[0]
+        let matching = QMPClient()
+        try await matching.connect(using: ReplayTransport(session: session, mode: .matching))
+        let definitions = try await matching.execute("query-cpu-definitions")
+        #expect((definitions.arrayValue?.count ?? 0) == 113)
+        await matching.close()
+
+        let strict = QMPClient()
+        try await strict.connect(using: ReplayTransport(session: session, mode: .strict))
+        let error = await #expect(throws: QMPError.self) { try await strict.execute("query-cpu-definitions") }
+        guard case .notRecorded(let command, let detail) = error else {
+            Issue.record("expected notRecorded, got \(String(describing: error))")
+            return
+        }
+        #expect(command == "query-cpu-definitions")
+        #expect(detail.contains("caps_4.2.0.x86_64.replies:12:"))  // query-version is the second command, line 12
+        #expect(detail.contains("query-version") && detail.contains("query-cpu-definitions"))
+        await strict.close()
+    }
+
+    @Test("a command not in the recording is notRecorded, not a QEMU error")
+    func notRecorded() async throws {
+        guard let file = TestPaths.libvirtReplies.first else { return }
+        let session = try RecordingLoader.load(path: file)[0]
+        let client = QMPClient()
+        try await client.connect(using: ReplayTransport(session: session))
+        let error = await #expect(throws: QMPError.self) { try await client.execute("query-status") }
+        if case .notRecorded = error {} else { Issue.record("expected notRecorded, got \(String(describing: error))") }
+        #expect(error?.errorClass == nil)
+        await client.close()
+    }
+}

@@ -23,6 +23,9 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds to wait for the connection and for the reply.")
     var timeout: Double = 30
 
+    @Option(name: .long, help: "Record the session to FILE (JSON Lines, secrets redacted).")
+    var record: String?
+
     @Flag(name: .long, help: "Log the wire traffic on stderr.")
     var trace = false
 
@@ -59,14 +62,23 @@ struct ExecCommand: AsyncParsableCommand {
         configuration.connectTimeout = .milliseconds(Int64(timeout * 1000))
         configuration.commandTimeout = .milliseconds(Int64(timeout * 1000))
         configuration.logger = CLILogging.logger(trace: trace)
+        let recorder: SessionRecorder?
+        do {
+            recorder = try record.map { try SessionRecorder(path: $0, header: SessionHeader()) }
+        } catch let error as QMPError {
+            throw ProbeExit.fail(error.description)
+        }
+        configuration.recorder = recorder
         let client = QMPClient(configuration: configuration)
         do {
             try await client.connect(to: endpoint)
             let value = try await client.execute(QMPCommand(command, arguments: parsedArguments))
             await client.close()
+            try recorder?.finish()
             print(value.serialized())
         } catch let error as QMPError {
             await client.close()
+            try? recorder?.finish()
             throw ProbeExit.fail(error.description)
         }
     }

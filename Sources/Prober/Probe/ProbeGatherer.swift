@@ -13,6 +13,8 @@ public struct ProbeGatherer: Sendable {
     public var expandModels: Bool = true
     /// Models whose expansion to gather (nil: every model QEMU lists).
     public var onlyModels: Set<String>?
+    /// The target architecture to assume when QEMU does not answer `query-target` (a replayed session's header).
+    public var archHint: String?
     /// Called after each per-model command completes (done, total), for a progress line.
     public var progress: (@Sendable (Int, Int) -> Void)?
 
@@ -35,7 +37,7 @@ public struct ProbeGatherer: Sendable {
         async let definitions = optional("query-cpu-definitions", into: nil)
         let (targetReply, kvmReply, schemaReply, definitionsReply) = try await (target, kvm, schema, definitions)
 
-        probe.arch = targetReply.value?["arch"]?.stringValue
+        probe.arch = targetReply.value?["arch"]?.stringValue ?? archHint
         if probe.arch == nil { probe.notes.append("query-target: \(targetReply.why)") }
         probe.kvm = kvmReply.value
         if let schema = schemaReply.value {

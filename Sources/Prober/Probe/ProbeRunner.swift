@@ -79,8 +79,7 @@ public struct ProbeRunner: Sendable {
                 let client = QMPClient(configuration: configuration(recorder: nil))
                 try await client.connect(using: ReplayTransport(session: session, mode: mode))
                 let accelerator = session.header.accelerator ?? "unknown"
-                var probe = try await gather(client: client, accelerator: accelerator)
-                if probe.arch == nil { probe.arch = session.header.arch }
+                let probe = try await gather(client: client, accelerator: accelerator, archHint: session.header.arch)
                 probes.append(probe)
                 await client.close()
             }
@@ -94,8 +93,9 @@ public struct ProbeRunner: Sendable {
         return ProbeReport.compute(probes: probes, source: source, binary: binary, against: against)
     }
 
-    private func gather(client: QMPClient, accelerator: String) async throws -> AcceleratorProbe {
+    private func gather(client: QMPClient, accelerator: String, archHint: String? = nil) async throws -> AcceleratorProbe {
         var gatherer = ProbeGatherer(client: client, accelerator: accelerator)
+        gatherer.archHint = archHint
         gatherer.expandModels = expandModels
         gatherer.onlyModels = onlyModels
         if let progress { gatherer.progress = { done, total in progress(accelerator, done, total) } }

@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "qmp-probe",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "QMP", targets: ["QMP"]),
         .library(name: "Prober", targets: ["Prober"]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Prober
 
 /// The `qmp-probe` command line: a QMP client and CPU-expansion prober for QEMU.
 @main
@@ -9,4 +10,18 @@ struct QMPProbeCommand: AsyncParsableCommand {
         subcommands: [ProbeCommand.self, ExecCommand.self, ConvertCommand.self],
         defaultSubcommand: nil
     )
+
+    static func main() async {
+        SignalCleanup.install()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -38,3 +38,15 @@ enum LiveQEMU {
         }
     }
 }
+
+extension LiveQEMU {
+    /// The second QEMU (10.0, unpacked by scripts/fetch-qemu-backports.sh), from `QMP_PROBE_QEMU_NEW` or its
+    /// default place; in CI it must be there.
+    static let newQEMU: String? = {
+        if let path = ProcessInfo.processInfo.environment["QMP_PROBE_QEMU_NEW"], !path.isEmpty { return path }
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let path = url.path + "/.qemu-backports/bin/qemu-system-x86_64"
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }()
+}

@@ -18,6 +18,7 @@ public final class PrivateDirectory: Sendable {
         }
         path = String(cString: made)
         chmod(path, 0o700)
+        ChildRegistry.shared.add(directory: path)
     }
 
     deinit { remove() }
@@ -25,6 +26,7 @@ public final class PrivateDirectory: Sendable {
     /// Removes the directory and everything in it (idempotent).
     public func remove() {
         try? FileManager.default.removeItem(atPath: path)
+        ChildRegistry.shared.remove(directory: path)
     }
 
     /// Where private directories go.

@@ -52,6 +52,7 @@ public final class QEMUProcess: Sendable {
         }
         self.pid = pid
         self.monitor = .connectedSocket(descriptor: pair[0])
+        ChildRegistry.shared.add(pid: pid)
     }
 
     /// What QEMU wrote on stderr so far.
@@ -63,7 +64,10 @@ public final class QEMUProcess: Sendable {
     public func exitStatus() -> Int32? {
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
-        if result == pid { return Self.decode(status) }
+        if result == pid {
+            ChildRegistry.shared.remove(pid: pid)
+            return Self.decode(status)
+        }
         if result < 0 && errno == ECHILD { return -1 }
         return nil
     }
@@ -92,6 +96,7 @@ public final class QEMUProcess: Sendable {
         Glibc.kill(pid, SIGKILL)
         var status: Int32 = 0
         _ = waitpid(pid, &status, 0)
+        ChildRegistry.shared.remove(pid: pid)
     }
 
     private static func decode(_ status: Int32) -> Int32 {

@@ -1,0 +1,63 @@
+import Foundation
+import Synchronization
+
+/// Every QEMU process and private directory this program currently owns, so that a signal handler can end
+/// and remove them all (SIGINT, SIGTERM; SIGKILL is covered by the children's parent-death signal and by the
+/// next run's clean-up of stale directories).
+public final class ChildRegistry: Sendable {
+    /// The process-wide registry.
+    public static let shared = ChildRegistry()
+
+    private let state = Mutex<(pids: Set<pid_t>, directories: Set<String>)>(([], []))
+
+    /// Registers a started child.
+    public func add(pid: pid_t) { state.withLock { _ = $0.pids.insert(pid) } }
+    /// Forgets a child that was reaped.
+    public func remove(pid: pid_t) { state.withLock { _ = $0.pids.remove(pid) } }
+    /// Registers a private directory.
+    public func add(directory: String) { state.withLock { _ = $0.directories.insert(directory) } }
+    /// Forgets a removed directory.
+    public func remove(directory: String) { state.withLock { _ = $0.directories.remove(directory) } }
+
+    /// The children currently registered.
+    public var pids: Set<pid_t> { state.withLock { $0.pids } }
+
+    /// Kills (SIGKILL) and reaps every registered child and removes every registered directory.
+    public func cleanUp() {
+        let (pids, directories) = state.withLock { state in
+            defer { state = ([], []) }
+            return (state.pids, state.directories)
+        }
+        for pid in pids {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+        }
+        for directory in directories { try? FileManager.default.removeItem(atPath: directory) }
+    }
+}
+
+/// Ends the program cleanly on SIGINT, SIGTERM and SIGHUP: children killed, directories removed, then the
+/// conventional exit status (128 + signal).
+public enum SignalCleanup {
+    private static let sources = Mutex<[any DispatchSourceSignal]>([])
+
+    /// Installs the handlers (idempotent).
+    public static func install() {
+        sources.withLock { sources in
+            guard sources.isEmpty else { return }
+            for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler {
+                    ChildRegistry.shared.cleanUp()
+                    signal(signalNumber, SIG_DFL)
+                    kill(getpid(), signalNumber)
+                    _exit(128 + signalNumber)
+                }
+                source.resume()
+                sources.append(source)
+            }
+        }
+    }
+}

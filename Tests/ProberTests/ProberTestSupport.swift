@@ -1,0 +1,62 @@
+import Foundation
+import Prober
+import QMP
+import Testing
+
+/// Paths and helpers shared by the prober tests.
+enum ProberTestSupport {
+    /// The repository root.
+    static let repository: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// A file in `recorded-sessions/`.
+    static func recorded(_ name: String) -> String { repository + "/recorded-sessions/" + name }
+
+    /// Every recording in `recorded-sessions/`.
+    static var recordedSessions: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: repository + "/recorded-sessions")) ?? [])
+            .filter { $0.hasSuffix(".jsonl") }.sorted().map(recorded)
+    }
+
+    /// `../shared/corpus/libvirt`, or nil when absent (a note is printed).
+    static var libvirtCorpus: String? {
+        let path = URL(fileURLWithPath: repository).deletingLastPathComponent().path + "/shared/corpus/libvirt"
+        if FileManager.default.fileExists(atPath: path) { return path }
+        print("note: \(path) is absent; tests of the libvirt corpus are skipped")
+        return nil
+    }
+
+    /// Replays `path` through the prober (matching mode) and returns the report.
+    static func replay(_ path: String, against: [String: (label: String, probe: AcceleratorProbe)] = [:]) async throws -> ProbeReport {
+        try await ProbeRunner(source: .replay(path: path, mode: .matching)).run(against: against)
+    }
+
+    /// One model of one accelerator of a report.
+    static func model(_ report: ProbeReport, _ accelerator: String, _ name: String) throws -> ProbeReport.Model {
+        let section = try #require(report.accelerators.first { $0.name == accelerator }, "no \(accelerator) in the report")
+        return try #require(section.models.first { $0.name == name }, "no model \(name) under \(accelerator)")
+    }
+
+    /// Validates `json` against `schemas/probe-report.schema.json` with Python's jsonschema; returns the error text.
+    static func schemaErrors(_ json: JSON) throws -> String? {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).json").path
+        try json.serialized().write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import json, sys, jsonschema
+            jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))
+            """, file, repository + "/schemas/probe-report.schema.json"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? nil : String(decoding: output, as: UTF8.self)
+    }
+}

@@ -13,8 +13,18 @@ public struct FeatureNames: Sendable {
     private var byKey: [String: String] = [:]
 
     /// A name table knowing the canonical spellings `canonical` (e.g. the static expansion's feature names).
+    /// When several given spellings share a key (an older QEMU's expansion lists them all), the preferred one
+    /// wins, deterministically: fewest `_`, then a `.` over a `-` (`sse4.1` over `sse4-1` and `sse4_1`).
     public init<S: Sequence>(canonical: S) where S.Element == String {
-        for name in canonical { byKey[Self.key(name)] = name }
+        for name in canonical {
+            let key = Self.key(name)
+            if let existing = byKey[key], Self.preference(existing) <= Self.preference(name) { continue }
+            byKey[key] = name
+        }
+    }
+
+    private static func preference(_ name: String) -> (Int, Int, String) {
+        (name.filter { $0 == "_" }.count, name.contains(".") ? 0 : 1, name)
     }
 
     /// An empty table: every name is canonicalized by normalization alone.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import QMP
 
@@ -72,37 +73,66 @@ public struct ProbeGatherer: Sendable {
 
     // MARK: Host model
 
+    /// The host model as libvirt derives it: `host` (KVM) or `max` (TCG); on x86 a static expansion (on QEMU
+    /// without canonical feature names, a static expansion followed by a full expansion of its result) and the
+    /// same again with `migratable: false`; on s390x one static expansion; elsewhere one full expansion.
     private func hostModel(arch: String?, version: QEMUVersion, notes: inout [String]) async throws -> AcceleratorProbe.HostModel? {
         let name = accelerator == "kvm" ? "host" : "max"
         let isX86 = arch == "x86_64" || arch == "i386"
-        if isX86 || arch == "s390x" {
-            let method: AcceleratorProbe.HostModelMethod = isX86 && !version.isAtLeast(3, 1) ? .staticFull : .staticExpansion
-            async let plain = expansion("static", name: name, props: nil)
-            async let nonMigratable = isX86 ? expansion("static", name: name, props: ["migratable": false]) : .failure("not asked")
-            async let full = expansion("full", name: name, props: nil)
-            var (first, second, fullView) = try await (plain, nonMigratable, full)
-            guard var migratableExpansion = first.value else {
-                notes.append("host model '\(name)': static expansion failed: \(first.why)")
+        guard isX86 || arch == "s390x" else {
+            let full = try await expansion("full", name: name, props: nil)
+            guard let expansion = full.value else {
+                notes.append("host model '\(name)': full expansion failed: \(full.why)")
                 return nil
             }
-            if method == .staticFull {
-                // Older QEMU answered static expansions with non-canonical names: expand the result fully.
-                first = try await expansion("full", name: migratableExpansion.model, props: migratableExpansion.props)
-                if let expanded = first.value { migratableExpansion = expanded }
-                if let nonMigratable = second.value {
-                    second = try await expansion("full", name: nonMigratable.model, props: nonMigratable.props)
-                }
-            }
-            if fullView.value == nil { fullView = .failure(fullView.why) }
-            return .init(name: name, method: method, expansion: migratableExpansion, nonMigratable: second.value,
-                         full: fullView.value)
+            return .init(name: name, method: .fullExpansion, expansion: expansion, nonMigratable: nil, full: expansion)
         }
-        let full = try await expansion("full", name: name, props: nil)
-        guard let expansion = full.value else {
-            notes.append("host model '\(name)': full expansion failed: \(full.why)")
+        let canonical = isX86 ? try await namesFeaturesCanonically(arch: arch, version: version) : true
+        var method: AcceleratorProbe.HostModelMethod = canonical ? .staticExpansion : .staticFull
+        async let plain = expansion("static", name: name, props: nil)
+        async let nonMigratable = isX86 ? expansion("static", name: name, props: ["migratable": false]) : .failure("not asked")
+        async let full = expansion("full", name: name, props: nil)
+        let (first, second, fullView) = try await (plain, nonMigratable, full)
+        guard var migratableExpansion = first.value else {
+            notes.append("host model '\(name)': static expansion failed: \(first.why)")
             return nil
         }
-        return .init(name: name, method: .fullExpansion, expansion: expansion, nonMigratable: nil, full: expansion)
+        var nonMigratableExpansion = second.value
+        if isX86 && nonMigratableExpansion == nil {
+            notes.append("host model '\(name)': the expansion with migratable=false failed (\(second.why)): which features cannot migrate is unknown")
+        }
+        if method == .staticFull {
+            // Static expansions of this QEMU use one spelling per feature: expand the result fully (every
+            // spelling), passing it back exactly as returned; the same for the non-migratable pass.
+            let expanded = try await expansion("full", name: migratableExpansion.model, props: migratableExpansion.props)
+            if let value = expanded.value {
+                migratableExpansion = value
+                if let staticNonMigratable = nonMigratableExpansion {
+                    let expandedNonMigratable = try await expansion("full", name: staticNonMigratable.model,
+                                                                   props: staticNonMigratable.props)
+                    nonMigratableExpansion = expandedNonMigratable.value
+                    if nonMigratableExpansion == nil {
+                        notes.append("host model '\(name)': full expansion of the migratable=false result failed (\(expandedNonMigratable.why)): which features cannot migrate is unknown")
+                    }
+                }
+            } else {
+                notes.append("host model '\(name)': full expansion of the static result failed (\(expanded.why)): only the static spellings are known")
+                method = .staticExpansion
+            }
+        }
+        return .init(name: name, method: method, expansion: migratableExpansion, nonMigratable: nonMigratableExpansion,
+                     full: fullView.value)
+    }
+
+    /// Whether this x86 QEMU's static expansion uses its canonical feature names, so that no full expansion of the
+    /// result is needed. libvirt's test is the `unavailable-features` property of the max CPU type (QEMU 4.1+);
+    /// older QEMU is asked, and one without `qom-list-properties` (before 2.12) does not.
+    private func namesFeaturesCanonically(arch: String?, version: QEMUVersion) async throws -> Bool {
+        if version.isAtLeast(4, 1) { return true }
+        let typename = arch == "i386" ? "max-i386-cpu" : "max-x86_64-cpu"
+        let reply = try await optional("qom-list-properties", into: ["typename": .string(typename)])
+        guard let properties = reply.value?.arrayValue else { return false }
+        return properties.contains { $0["name"]?.stringValue == "unavailable-features" }
     }
 
     // MARK: Models
@@ -115,7 +145,8 @@ public struct ProbeGatherer: Sendable {
                 guard let alias = definition.aliasOf, !definitions.contains(where: { $0.name == alias }) else { return nil }
                 return (onlyModels?.contains(definition.name) ?? true) ? definition.name : nil
             }
-        guard let first = targets.first else { return [:] }
+        // Probe with an ordinary model: libvirt's recordings hold expansions of host and max only.
+        guard let first = targets.first(where: { !["host", "max", "base"].contains($0) }) ?? targets.first else { return [:] }
         let types = arch == "x86_64" || arch == "i386" || arch == "s390x" ? ["static", "full"] : ["full"]
         // One command first: when the recording lacks per-model expansions, skip them all at once.
         let probe = try await expansion(types[0], name: first, props: nil)
@@ -214,20 +245,7 @@ public struct ProbeGatherer: Sendable {
 }
 
 /// A thread-safe counter for progress reports.
-final class Counter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLockLike()
-    func increment() -> Int { lock.withLock { value += 1; return value } }
-}
-
-/// A minimal lock (NIO's, without importing NIO here).
-final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
 }

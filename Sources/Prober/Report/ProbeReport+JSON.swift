@@ -31,6 +31,9 @@ extension ProbeReport.HostModel {
         object["props"] = .object(props)
         object["migratable"] = .array(migratable.map(JSON.string))
         object["non_migratable"] = migratabilityKnown ? .array(nonMigratable.map(JSON.string)) : .null
+        // libvirt's per-property marks under QEMU's names, in the order of `props`; null when unknown.
+        object["migratable_marks"] = migratabilityKnown
+            ? .object(JSONObject(props.keys.compactMap { key in marks[key].map { (key, JSON.bool($0)) } })) : .null
         return .object(object)
     }
 }

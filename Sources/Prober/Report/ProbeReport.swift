@@ -16,8 +16,13 @@ public struct ProbeReport: Sendable {
         public var model: String
         /// How it was expanded (`static`, `static-full`, `full`).
         public var method: String
-        /// Every property, QEMU's names and values; a feature true only without `migratable` is true here.
+        /// Every property, QEMU's names and values in its order (from the `migratable: false` pass only the
+        /// values of features true there alone, which are true here, as in libvirt).
         public var props: JSONObject
+        /// Per property (QEMU's names, as in ``props``), libvirt's migratable mark: true (`migratable='yes'`) for a
+        /// feature on in the migratable expansion, false (`'no'`) for one on only with `migratable: false`; features
+        /// off and non-boolean properties have none. Empty when the migratability is not known.
+        public var marks: [String: Bool]
         /// Features on and migratable (libvirt's `migratable='yes'`), canonical names, sorted.
         public var migratable: [String]
         /// Features on only when non-migratable features are allowed (libvirt's `migratable='no'`).
@@ -153,17 +158,26 @@ extension ProbeReport {
 
     static func hostModel(_ host: AcceleratorProbe.HostModel, names: FeatureNames) -> HostModel {
         var props = host.expansion.props
-        var migratable: [String] = []
-        var nonMigratable: [String] = []
-        for (key, value) in host.expansion.props where value.boolValue == true { migratable.append(names.canonical(key)) }
+        var marks: [String: Bool] = [:]
+        var migratable = Set<String>()
+        var nonMigratable = Set<String>()
+        for (key, value) in host.expansion.props where value.boolValue == true { migratable.insert(names.canonical(key)) }
         if let other = host.nonMigratable {
-            for (key, value) in other.props where value.boolValue == true && host.expansion.props[key]?.boolValue != true {
-                props[key] = value
-                nonMigratable.append(names.canonical(key))
+            // As libvirt: only properties boolean in both passes are marked; one on only with `migratable: false`
+            // is turned on and marked non-migratable; properties of the second pass alone are ignored.
+            for (key, value) in host.expansion.props {
+                guard let on = value.boolValue, let onWhenNonMigratable = other.props[key]?.boolValue else { continue }
+                if on {
+                    marks[key] = true
+                } else if onWhenNonMigratable {
+                    props[key] = .bool(true)
+                    marks[key] = false
+                    nonMigratable.insert(names.canonical(key))
+                }
             }
         }
         return HostModel(name: host.name, model: host.expansion.model, method: host.method.rawValue, props: props,
-                         migratable: Array(Set(migratable)).sorted(), nonMigratable: Array(Set(nonMigratable)).sorted(),
+                         marks: marks, migratable: migratable.sorted(), nonMigratable: nonMigratable.sorted(),
                          migratabilityKnown: host.nonMigratable != nil)
     }
 }

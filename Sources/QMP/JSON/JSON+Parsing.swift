@@ -19,9 +19,10 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 extension JSON {
-    /// The flags every json-c tokener of ours uses: strict JSON (as QEMU writes it), valid UTF-8,
+    /// The flags every json-c tokener of ours uses: strict JSON (as QEMU writes it; json-c 0.16 cannot validate
+    /// UTF-8 split across reads, so invalid sequences are repaired when strings are decoded instead),
     /// and bytes after a complete value left for the next message.
-    static let tokenerFlags = Int32(JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8)
+    static let tokenerFlags = Int32(JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS)
 
     /// Parses exactly one JSON value from `bytes` (surrounding whitespace allowed).
     /// - Parameters:
@@ -56,11 +57,13 @@ extension JSON {
             object = json_tokener_parse_ex(tokener, base, Int32(buffer.count))
             error = json_tokener_get_error(tokener)
         }
+        var terminated = false
         if object == nil, error == json_tokener_continue {
             // A lone number needs a terminator to be complete: json-c takes the NUL (length 1) as one.
             var terminator: CChar = 0
             object = json_tokener_parse_ex(tokener, &terminator, 1)
             error = json_tokener_get_error(tokener)
+            terminated = true
         }
         guard let object else {
             if error == json_tokener_success {
@@ -73,7 +76,7 @@ extension JSON {
         }
         defer { json_object_put(object) }
         let end = Int(json_tokener_get_parse_end(tokener))
-        if end < buffer.count, buffer[end...].contains(where: { !JSON.isWhitespace($0) }) {
+        if !terminated, end < buffer.count, buffer[end...].contains(where: { !JSON.isWhitespace($0) }) {
             throw JSONParseError(reason: "unexpected data after the JSON value", offset: end)
         }
         return JSON(borrowing: object)

@@ -214,6 +214,9 @@ public struct QMPStateMachine<Token> {
     public mutating func closing() -> Effects {
         var effects = Effects()
         guard runState != .idle else { return effects }
+        if case .awaitingGreeting(let token) = phase {
+            effects.completions.append((token, .failure(QMPError.negotiationFailed("the client closed the connection before the greeting"))))
+        }
         finishAll(reason: "the client closed the connection", quitSucceeds: false, into: &effects)
         phase = .disconnecting
         effects.closeConnection = true

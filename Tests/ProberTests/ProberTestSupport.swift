@@ -40,8 +40,8 @@ enum ProberTestSupport {
         return try #require(section.models.first { $0.name == name }, "no model \(name) under \(accelerator)")
     }
 
-    /// Validates `json` against `schemas/probe-report.schema.json` with Python's jsonschema; returns the error text.
-    static func schemaErrors(_ json: JSON) throws -> String? {
+    /// Validates `json` against `schemas/SCHEMA` (the probe report by default) with Python's jsonschema; returns the error text.
+    static func schemaErrors(_ json: JSON, schema: String = "probe-report.schema.json") throws -> String? {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).json").path
         try json.serialized().write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -50,7 +50,7 @@ enum ProberTestSupport {
         process.arguments = ["python3", "-c", """
             import json, sys, jsonschema
             jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))
-            """, file, repository + "/schemas/probe-report.schema.json"]
+            """, file, repository + "/schemas/" + schema]
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = pipe

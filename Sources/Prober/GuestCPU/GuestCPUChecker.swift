@@ -1,0 +1,198 @@
+import Foundation
+import QMP
+
+/// Runs a guest CPU check: predicts from expansions (a probing QEMU, `-machine none`), then, with ``live``,
+/// starts a paused guest per machine type and reads the CPU QEMU realized.
+public struct GuestCPUChecker: Sendable {
+    /// Where the expansions come from.
+    public enum Source: Sendable {
+        /// Start the local QEMU (this binary, or `qemu-system-<host arch>` on PATH).
+        case launch(binary: String?)
+        /// A running monitor (prediction only).
+        case monitor(QMPEndpoint)
+        /// A recording (prediction only): the session of the chosen accelerator.
+        case replay(path: String)
+    }
+
+    /// Where the expansions come from.
+    public var source: Source
+    /// The accelerator (`kvm`, `tcg`).
+    public var accelerator: String
+    /// Machine types to verify on (`nil`: QEMU's default); more than one shows their differences.
+    public var machines: [String?] = [nil]
+    /// Start paused guests and read the realized CPU.
+    public var live = false
+    /// Per-command timeout.
+    public var timeout: Duration = .seconds(60)
+    /// Features requested as optional.
+    public var optional: Set<String> = []
+    /// libvirt's `check` mode, when the input was a domain XML.
+    public var check: String?
+
+    /// A checker for `accelerator` with expansions from `source`.
+    public init(source: Source, accelerator: String) {
+        self.source = source
+        self.accelerator = accelerator
+    }
+
+    /// Checks `spec`.
+    /// - Throws: ``ProberError/invalidInput(_:)`` for an unknown model or feature (with the nearest known names;
+    ///   no guest is started), ``ProberError`` for QEMU failures.
+    public func run(spec: GuestCPUSpec) async throws -> GuestCPUResult {
+        switch source {
+        case .launch(let explicit):
+            let binary = try QEMUBinary.locate(explicit: explicit)
+            let other = accelerator == "kvm" ? "tcg" : (QEMUBinary.kvmUsable ? "kvm" : nil)
+            let wantsReference = !["host", "max"].contains(spec.model)
+            async let referenceExpansion: (String, CPUModelExpansion)? = {
+                guard wantsReference, let other else { return nil }
+                return try? await self.referenceExpansion(binary: binary, accelerator: other, model: spec.model)
+            }()
+            let primary = try await start(binary: binary, arguments: QEMUInstance.probeArguments(accelerator: accelerator))
+            let inputs: GuestCPUPredictor.Inputs
+            do {
+                inputs = try await gatherInputs(client: primary.client, spec: spec, reference: await referenceExpansion)
+            } catch {
+                await primary.shutdown()
+                throw error
+            }
+            await primary.shutdown()
+            let prediction = GuestCPUPredictor.predict(inputs)
+            var realized: [RealizedCPU] = []
+            if live {
+                realized = try await withThrowingTaskGroup(of: (Int, RealizedCPU).self) { group in
+                    for (index, machine) in machines.enumerated() {
+                        group.addTask {
+                            (index, try await self.realize(binary: binary, spec: spec, machine: machine,
+                                                           featureNames: prediction.featureNames))
+                        }
+                    }
+                    var result: [(Int, RealizedCPU)] = []
+                    for try await item in group { result.append(item) }
+                    return result.sorted { $0.0 < $1.0 }.map(\.1)
+                }
+            }
+            return GuestCPUResult(version: inputs.version, arch: inputs.arch, accelerator: accelerator, prediction: prediction,
+                                  realized: realized, check: check)
+        case .monitor(let endpoint):
+            let client = QMPClient(configuration: configuration())
+            do { try await client.connect(to: endpoint) } catch let error as QMPError { throw ProberError.qmp(error) }
+            defer { Task { await client.close() } }
+            let inputs = try await gatherInputs(client: client, spec: spec, reference: nil)
+            return GuestCPUResult(version: inputs.version, arch: inputs.arch, accelerator: accelerator,
+                                  prediction: GuestCPUPredictor.predict(inputs), realized: [], check: check)
+        case .replay(let path):
+            let sessions: [ReplaySession]
+            do { sessions = try RecordingLoader.load(path: path) } catch let error as RecordingError {
+                throw ProberError.invalidInput("bad recording: \(error)")
+            }
+            guard let session = sessions.first(where: { $0.header.accelerator == accelerator }) ?? sessions.first else {
+                throw ProberError.invalidInput("\(path): no session")
+            }
+            let client = QMPClient(configuration: configuration())
+            try await client.connect(using: ReplayTransport(session: session, mode: .matching))
+            var inputs = try await gatherInputs(client: client, spec: spec, reference: nil)
+            await client.close()
+            inputs.accelerator = session.header.accelerator ?? accelerator
+            if inputs.arch == nil { inputs.arch = session.header.arch }
+            return GuestCPUResult(version: inputs.version, arch: inputs.arch, accelerator: inputs.accelerator,
+                                  prediction: GuestCPUPredictor.predict(inputs), realized: [], check: check)
+        }
+    }
+
+    // MARK: Prediction inputs
+
+    private func gatherInputs(client: QMPClient, spec: GuestCPUSpec,
+                              reference: (String, CPUModelExpansion)?) async throws -> GuestCPUPredictor.Inputs {
+        guard let version = client.greeting?.version else { throw ProberError.qmp(.invalidState("not connected")) }
+        let definitions = try await call(client, "query-cpu-definitions").arrayValue?.compactMap(CPUDefinition.init) ?? []
+        guard let definition = definitions.first(where: { $0.name == spec.model }) else {
+            let suggestions = NameSuggestions.nearest(to: spec.model, in: definitions.map(\.name))
+            throw ProberError.invalidInput("unknown CPU model '\(spec.model)'"
+                + (suggestions.isEmpty ? "" : "; did you mean \(suggestions.map { "'\($0)'" }.joined(separator: ", "))?"))
+        }
+        let arch = (try? await client.execute("query-target"))?["arch"]?.stringValue
+        // An alias expands as its target (as the probe records it); the realized CPU uses the name asked for.
+        let expanded = definition.aliasOf.flatMap { target in definitions.contains { $0.name == target } ? target : nil } ?? spec.model
+        async let full = expand(client, "full", expanded, props: nil)
+        async let plain = expand(client, "static", expanded, props: nil)
+        async let host = expand(client, "static", accelerator == "kvm" ? "host" : "max", props: nil)
+        let (fullExpansion, plainExpansion, hostExpansion) = try await (full, plain, host)
+        // Every spelling QEMU knows for this model's properties.
+        let known = Set(fullExpansion.props.keys).union(plainExpansion.props.keys)
+        for (name, _) in spec.features where !known.contains(name) && !known.contains(FeatureNames().canonical(name)) {
+            let suggestions = NameSuggestions.nearest(to: name, in: known.filter { fullExpansion.props[$0]?.boolValue != nil || plainExpansion.props[$0]?.boolValue != nil })
+            throw ProberError.invalidInput("unknown CPU feature '\(name)' for \(spec.model)"
+                + (suggestions.isEmpty ? "" : "; did you mean \(suggestions.map { "'\($0)'" }.joined(separator: ", "))?"))
+        }
+        var props = JSONObject()
+        for (name, enabled) in spec.features { props[name] = .bool(enabled) }
+        for (name, value) in spec.properties { props[name] = Int64(value).map(JSON.int) ?? .string(value) }
+        let withRequests = props.isEmpty ? plainExpansion : try await expand(client, "static", expanded, props: props)
+        let hostNames = FeatureNames(canonical: hostExpansion.props.keys)
+        return GuestCPUPredictor.Inputs(
+            spec: spec, accelerator: accelerator, version: version, arch: arch, plain: plainExpansion,
+            withRequests: withRequests, reference: reference.map { (accelerator: $0.0, expansion: $0.1) },
+            hostFeatures: hostExpansion.enabled(names: hostNames), blockers: definition.unavailableFeatures ?? [],
+            optional: optional)
+    }
+
+    private func referenceExpansion(binary: String, accelerator: String, model: String) async throws -> (String, CPUModelExpansion) {
+        let instance = try await start(binary: binary, arguments: QEMUInstance.probeArguments(accelerator: accelerator))
+        do {
+            let expansion = try await expand(instance.client, "static", model, props: nil)
+            await instance.shutdown()
+            return (accelerator, expansion)
+        } catch {
+            await instance.shutdown()
+            throw error
+        }
+    }
+
+    private func realize(binary: String, spec: GuestCPUSpec, machine: String?, featureNames: Set<String>) async throws -> RealizedCPU {
+        var arguments = ["-no-user-config", "-nodefaults", "-display", "none", "-S", "-accel", accelerator]
+        if let machine { arguments += ["-machine", machine] }
+        arguments += ["-cpu", spec.description]
+        let instance = try await start(binary: binary, arguments: arguments)
+        do {
+            let cpu = try await RealizedCPU.read(client: instance.client, machine: machine, featureNames: featureNames)
+            await instance.shutdown()
+            return cpu
+        } catch {
+            await instance.shutdown()
+            throw error
+        }
+    }
+
+    private func start(binary: String, arguments: [String]) async throws -> QEMUInstance {
+        try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments, configuration: configuration())
+    }
+
+    private func configuration() -> QMPClient.Configuration {
+        var configuration = QMPClient.Configuration()
+        configuration.commandTimeout = timeout
+        configuration.connectTimeout = min(timeout, .seconds(30))
+        return configuration
+    }
+
+    private func expand(_ client: QMPClient, _ type: String, _ model: String, props: JSONObject?) async throws -> CPUModelExpansion {
+        var modelObject: JSONObject = ["name": .string(model)]
+        if let props { modelObject["props"] = .object(props) }
+        let reply = try await call(client, "query-cpu-model-expansion", ["type": .string(type), "model": .object(modelObject)])
+        guard let expansion = CPUModelExpansion(reply) else {
+            throw ProberError.qmp(.protocolError("malformed query-cpu-model-expansion reply"))
+        }
+        return expansion
+    }
+
+    private func call(_ client: QMPClient, _ name: String, _ arguments: JSONObject? = nil) async throws -> JSON {
+        do {
+            return try await client.execute(name, arguments: arguments)
+        } catch let error as QMPError {
+            if case .commandFailed(let failure) = error, name == "query-cpu-model-expansion" {
+                throw ProberError.invalidInput("QEMU cannot expand this CPU: \(failure.errorDescription)")
+            }
+            throw ProberError.qmp(error)
+        }
+    }
+}

@@ -19,7 +19,7 @@ public final class QMPClient: Sendable {
         /// The deepest accepted nesting of a message (default 128).
         public var maxDepth: Int = 128
         /// Enable out-of-band execution when the server offers it.
-        public var enableOOB: Bool = false
+        public var enableOOB: Bool = true
         /// In-band commands in flight at once (QEMU queues at most 8 per monitor).
         public var maxInFlight: Int = 8
         /// The default per-call timeout; nil waits forever.
@@ -46,6 +46,12 @@ public final class QMPClient: Sendable {
         var nextSubscriber = 0
         var connection: Task<Void, Never>?
         var droppedEvents = 0
+        /// Deadlines of the requests that have a timeout, by id (one sweeper task per connection checks them).
+        var deadlines: [Int64: (deadline: ContinuousClock.Instant, command: String, seconds: Double)] = [:]
+        var sweeper: Task<Void, Never>?
+        /// Messages to send before the transport handed over its outbound side (a greeting delivered from the
+        /// event loop can be answered before `run`'s body starts).
+        var unsent: [[UInt8]] = []
     }
 
     /// The configuration the client was made with.
@@ -132,19 +138,24 @@ public final class QMPClient: Sendable {
 
     private func runConnection(_ transport: some QMPTransport) async {
         do {
-            try await transport.run { [self] inbound, outbound in
+            try await transport.run(receive: { [self] message in
+                configuration.recorder?.received(message.text)
+                if logger.logLevel <= .trace {
+                    logger.trace("<- \(String(decoding: message.text, as: UTF8.self))")
+                }
+                update { $0.received(message.json) }
+            }) { [self] inbound, outbound in
                 state.withLockedValue { state in
                     state.outbound = outbound
+                    for bytes in state.unsent {
+                        configuration.recorder?.sent(bytes)
+                        outbound.send(bytes)
+                    }
+                    state.unsent = []
                     if state.machine.runState == .disconnecting || state.machine.runState == .idle { outbound.close() }
                 }
                 do {
-                    for try await message in inbound {
-                        configuration.recorder?.received(message.text)
-                        if logger.logLevel <= .trace {
-                            logger.trace("<- \(String(decoding: message.text, as: UTF8.self))")
-                        }
-                        update { $0.received(message.json) }
-                    }
+                    for try await _ in inbound {}
                     update { $0.connectionEnded(reason: "the server closed the connection") }
                 } catch let error as QMPConnectionEnded {
                     update { $0.connectionEnded(reason: error.reason) }
@@ -158,7 +169,10 @@ public final class QMPClient: Sendable {
             update { $0.streamFailed(failure) }
             update { $0.connectionEnded(reason: failure.description) }
         }
-        state.withLockedValue { $0.outbound = nil }
+        state.withLockedValue { state in
+            state.outbound = nil
+            state.unsent = []
+        }
     }
 
     // MARK: Commands
@@ -171,15 +185,16 @@ public final class QMPClient: Sendable {
     ///   ``QMPError/timedOut(command:seconds:)``, ``QMPError/invalidState(_:)``, `CancellationError`.
     public func execute(_ command: QMPCommand, timeout: Duration?? = .none) async throws -> JSON {
         let limit: Duration? = timeout ?? configuration.commandTimeout
-        let id = state.withLockedValue { $0.machine.reserveID() }
-        let timer: Task<Void, Never>? = limit.map { limit in
-            Task { [weak self] in
-                guard (try? await Task.sleep(for: limit)) != nil else { return }
+        let id = state.withLockedValue { state in
+            let id = state.machine.reserveID()
+            if let limit {
                 let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
-                self?.update { $0.abandon(id: id, error: QMPError.timedOut(command: command.name, seconds: seconds)) }
+                state.deadlines[id] = (ContinuousClock.now + limit, command.name, seconds)
+                if state.sweeper == nil { state.sweeper = startSweeper() }
             }
+            return id
         }
-        defer { timer?.cancel() }
+        defer { if limit != nil { _ = state.withLockedValue { $0.deadlines.removeValue(forKey: id) } } }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 update { $0.submit(command, id: id, token: continuation) }
@@ -209,6 +224,35 @@ public final class QMPClient: Sendable {
     public func execute<R: Decodable>(_ name: String, returning: R.Type, timeout: Duration?? = .none) async throws -> R {
         let value = try await execute(QMPCommand(name), timeout: timeout)
         return try JSONValueDecoder().decode(R.self, from: value)
+    }
+
+    /// One task per client fails the requests whose deadline passed (instead of a timer per call, which costs
+    /// a thread wake-up per command). It checks every tenth of the shortest timeout (10 ms to 100 ms) while
+    /// requests with deadlines exist, and ends when none is left.
+    private func startSweeper() -> Task<Void, Never> {
+        Task { [weak self] in
+            while let self {
+                let interval: Duration = state.withLockedValue { state in
+                    let shortest = state.deadlines.values.map(\.seconds).min() ?? 1
+                    return .milliseconds(Int64(min(100, max(10, shortest * 100))))
+                }
+                try? await Task.sleep(for: interval)
+                let now = ContinuousClock.now
+                let expired: [(Int64, String, Double)]? = state.withLockedValue { state in
+                    if state.deadlines.isEmpty {
+                        state.sweeper = nil
+                        return nil
+                    }
+                    let expired = state.deadlines.filter { $0.value.deadline <= now }
+                    for id in expired.keys { state.deadlines[id] = nil }
+                    return expired.map { ($0.key, $0.value.command, $0.value.seconds) }
+                }
+                guard let expired else { return }
+                for (id, command, seconds) in expired {
+                    update { $0.abandon(id: id, error: QMPError.timedOut(command: command, seconds: seconds)) }
+                }
+            }
+        }
     }
 
     // MARK: Events
@@ -255,6 +299,8 @@ public final class QMPClient: Sendable {
                     configuration.recorder?.sent(bytes)
                     outbound.send(bytes)
                 }
+            } else if state.machine.runState != .idle {
+                state.unsent += effects.sends
             }
             let subscribers = effects.events.isEmpty && !effects.ended ? [] : Array(state.subscribers.values)
             if effects.ended { state.subscribers = [:] }

@@ -7,6 +7,8 @@ import NIOConcurrencyHelpers
 /// - ``Mode/matching``: each command gets the reply recorded for an equal `execute` and `arguments` (ids ignored);
 ///   repeated commands get the recorded replies in turn, then the last one again.
 ///
+/// In both modes `qmp_capabilities` matches by name alone: the capabilities a client enables are its own choice.
+///
 /// Recorded events are delivered in order, each after the reply it followed. A command the recording does not
 /// have fails with ``QMPError/notRecorded(command:detail:)``, never with a QEMU error.
 public struct ReplayTransport: QMPTransport {
@@ -84,14 +86,20 @@ struct ReplayEngine: Sendable {
         self.session = session
         self.mode = mode
         for (position, exchange) in session.exchanges.enumerated() {
-            byKey[Key(name: exchange.name, arguments: exchange.arguments), default: []].append(position)
+            byKey[Self.key(exchange.name, exchange.arguments), default: []].append(position)
         }
+    }
+
+    /// The matching key: name and arguments, except for `qmp_capabilities`, whose arguments (the capabilities the
+    /// replaying client enables) say nothing about the recorded QEMU.
+    static func key(_ name: String, _ arguments: JSON) -> Key {
+        Key(name: name, arguments: name == "qmp_capabilities" ? .object([:]) : arguments)
     }
 
     /// The messages to deliver in answer to `command`: its reply (with the caller's id) and the events after it.
     mutating func answer(_ command: JSON) -> [JSON] {
         let name = (command["execute"] ?? command["exec-oob"])?.stringValue ?? ""
-        let key = Key(name: name, arguments: command["arguments"] ?? .object([:]))
+        let key = Self.key(name, command["arguments"] ?? .object([:]))
         let position: Int
         switch mode {
         case .strict:
@@ -99,7 +107,7 @@ struct ReplayEngine: Sendable {
                 return [notRecorded(command, "the recording ended (\(session.exchanges.count) commands)")]
             }
             let expected = session.exchanges[nextInOrder]
-            guard Key(name: expected.name, arguments: expected.arguments) == key else {
+            guard Self.key(expected.name, expected.arguments) == key else {
                 return [notRecorded(command, "\(session.source):\(expected.line): expected \(Self.describe(expected.command)), got \(Self.describe(command))")]
             }
             position = nextInOrder

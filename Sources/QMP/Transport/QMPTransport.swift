@@ -56,6 +56,36 @@ public protocol QMPTransport: Sendable {
     /// Opens the connection, runs `body` with its two sides, and closes the connection when `body` returns.
     /// - Throws: ``QMPError/connectFailed(_:)`` when the connection cannot be made, or what `body` throws.
     func run(_ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws
+
+    /// Like ``run(_:)``, but hands each message to `receive` as it arrives (possibly on the transport's own
+    /// thread, saving a task hop per message); the inbound sequence given to `body` then yields nothing and only
+    /// ends (or throws) with the connection. `receive` must be quick and must not block.
+    func run(receive: @escaping @Sendable (QMPInboundMessage) -> Void,
+             _ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws
+}
+
+extension QMPTransport {
+    /// The default: messages are pumped from ``run(_:)``'s sequence into `receive` as `body` iterates.
+    public func run(receive: @escaping @Sendable (QMPInboundMessage) -> Void,
+                    _ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws {
+        try await run { inbound, outbound in
+            let pumped = QMPInbound {
+                let box = PumpBox(inbound.makeAsyncIterator())
+                return {
+                    while let message = try await box.next() { receive(message) }
+                    return nil
+                }
+            }
+            try await body(pumped, outbound)
+        }
+    }
+}
+
+/// Holds an inbound iterator for the single task that drives a pump.
+final class PumpBox: @unchecked Sendable {
+    private var iterator: QMPInbound.AsyncIterator
+    init(_ iterator: QMPInbound.AsyncIterator) { self.iterator = iterator }
+    func next() async throws -> QMPInboundMessage? { try await iterator.next() }
 }
 
 /// Thrown by a transport's inbound sequence when the connection ended abnormally (not a protocol violation):

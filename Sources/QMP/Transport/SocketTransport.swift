@@ -32,9 +32,20 @@ public struct SocketTransport: QMPTransport {
     }
 
     public func run(_ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws {
+        try await run(direct: nil, body)
+    }
+
+    /// Delivers messages straight from the event loop to `receive` (no task hop, no buffering).
+    public func run(receive: @escaping @Sendable (QMPInboundMessage) -> Void,
+                    _ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws {
+        try await run(direct: receive, body)
+    }
+
+    private func run(direct: (@Sendable (QMPInboundMessage) -> Void)?,
+                     _ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: QMPInboundMessage.self)
         let flow = FlowControl(highWatermark: highWatermark)
-        let channel = try await connect(continuation: continuation, flow: flow)
+        let channel = try await connect(continuation: continuation, flow: flow, direct: direct)
         flow.channel = channel
 
         let iterator = IteratorBox(stream.makeAsyncIterator())
@@ -54,7 +65,7 @@ public struct SocketTransport: QMPTransport {
     }
 
     private func connect(continuation: AsyncThrowingStream<QMPInboundMessage, any Error>.Continuation,
-                         flow: FlowControl) async throws -> any Channel {
+                         flow: FlowControl, direct: (@Sendable (QMPInboundMessage) -> Void)?) async throws -> any Channel {
         let maxMessageSize = self.maxMessageSize
         let maxDepth = self.maxDepth
         let bootstrap = ClientBootstrap(group: group)
@@ -64,7 +75,7 @@ public struct SocketTransport: QMPTransport {
                 channel.eventLoop.makeCompletedFuture {
                     let handler = QMPFramingHandler(
                         parser: JSONStreamParser(maxMessageSize: maxMessageSize, maxDepth: maxDepth),
-                        continuation: continuation, flow: flow)
+                        continuation: continuation, flow: flow, direct: direct)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -172,13 +183,15 @@ final class QMPFramingHandler: ChannelInboundHandler {
     private let parser: JSONStreamParser
     private let continuation: AsyncThrowingStream<QMPInboundMessage, any Error>.Continuation
     private let flow: FlowControl
+    private let direct: (@Sendable (QMPInboundMessage) -> Void)?
     private var finished = false
 
     init(parser: JSONStreamParser, continuation: AsyncThrowingStream<QMPInboundMessage, any Error>.Continuation,
-         flow: FlowControl) {
+         flow: FlowControl, direct: (@Sendable (QMPInboundMessage) -> Void)?) {
         self.parser = parser
         self.continuation = continuation
         self.flow = flow
+        self.direct = direct
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -188,8 +201,13 @@ final class QMPFramingHandler: ChannelInboundHandler {
         do {
             try buffer.withUnsafeReadableBytes { bytes in
                 try parser.feed(bytes) { json, text in
-                    continuation.yield(QMPInboundMessage(json: json, text: Array(text)))
-                    if flow.produced() { pause = true }
+                    let message = QMPInboundMessage(json: json, text: Array(text))
+                    if let direct {
+                        direct(message)
+                    } else {
+                        continuation.yield(message)
+                        if flow.produced() { pause = true }
+                    }
                 }
             }
         } catch {

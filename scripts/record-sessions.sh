@@ -2,7 +2,9 @@
 # Re-records recorded-sessions/: a full CPU probe of this machine's QEMU 7.2 (Debian 12) and of QEMU 10.0
 # (bookworm-backports, unpacked by scripts/fetch-qemu-backports.sh), under KVM (when /dev/kvm is usable)
 # and TCG; and of Debian's QEMU for the other targets, s390x (qemu-system-misc) and aarch64
-# (qemu-system-arm), under TCG. Each session is one JSON Lines file (see recorded-sessions/README.md).
+# (qemu-system-arm), under TCG, with QEMU's own comparisons and baselines of a few s390x models (and the
+# refusal of aarch64) in recorded-sessions/comparisons/. Each session is one JSON Lines file (see
+# recorded-sessions/README.md).
 # Usage: scripts/record-sessions.sh [all|x86|targets]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,4 +37,19 @@ if [[ $which != x86 ]]; then
         "$probe" probe --qemu "$binary" --accel tcg --record "$out/qemu-$version-$arch-tcg.jsonl" --json > /dev/null
         ls -l "$out/qemu-$version-$arch-tcg.jsonl" >&2
     done
+    # QEMU's verdicts (query-cpu-model-comparison / -baseline): one small session per question.
+    mkdir -p "$out/comparisons"
+    s390x=$(command -v qemu-system-s390x)
+    version=$("$s390x" --version | sed -n 's/.*version \([0-9]*\.[0-9]*\).*/\1/p')
+    ask() { # ask SUBCOMMAND A B LABEL [BINARY]
+        local file="$out/comparisons/qemu-$version-$4.jsonl"
+        "$probe" "$1" "$2" "$3" --qemu "${5:-$s390x}" --accel tcg --record "$file" > /dev/null || true
+        ls -l "$file" >&2
+    }
+    ask qemu-compare z13 z14 s390x-compare-z13-z14
+    ask qemu-compare gen15a z14 s390x-compare-gen15a-z14
+    ask qemu-compare z14 z14,vx=off s390x-compare-z14-z14-vx-off
+    ask qemu-baseline z13 z14 s390x-baseline-z13-z14
+    ask qemu-baseline z14 gen15a s390x-baseline-z14-gen15a
+    ask qemu-compare max cortex-a57 aarch64-compare-max-cortex-a57 "$(command -v qemu-system-aarch64)"
 fi

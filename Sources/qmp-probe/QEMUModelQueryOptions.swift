@@ -17,6 +17,9 @@ struct QEMUModelQueryOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds to wait for each QMP reply.")
     var timeout: Double = 30
 
+    @Option(name: .long, help: "Record the QMP session to FILE (JSON Lines).")
+    var record: String?
+
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
@@ -42,6 +45,7 @@ struct QEMUModelQueryOptions: ParsableArguments {
         var session = ModelQuerySession(source: socket.map { .monitor(.unix(path: $0)) } ?? .launch(binary: qemu, accelerator: accel))
         session.timeout = .milliseconds(Int64(timeout * 1000))
         session.logger = CLILogging.logger(trace: false)
+        session.recordPath = record
         return QEMUModelQueryRunner(session: session)
     }
 }

@@ -20,6 +20,8 @@ public struct ModelQuerySession: Sendable {
     public var timeout: Duration = .seconds(30)
     /// Where to log.
     public var logger = Logger(label: "qmp-probe")
+    /// Record the session to this path (JSON Lines, as `probe --record`), when set.
+    public var recordPath: String?
 
     /// A session asking `source`.
     public init(source: Source) { self.source = source }
@@ -29,7 +31,8 @@ public struct ModelQuerySession: Sendable {
     public static func defaultBinary() throws -> String { try QEMUBinary.locate(arch: "s390x") }
 
     /// Connects (starting QEMU when asked), runs `body` with the negotiated client, and always stops what it started.
-    /// - Throws: what `body` throws; ``ProberError`` when QEMU cannot be found, started or reached.
+    /// - Throws: what `body` throws; ``ProberError`` when QEMU cannot be found, started or reached;
+    ///   ``QMP/QMPError/invalidState(_:)`` when the recording cannot be written.
     public func run<R: Sendable>(_ body: @Sendable (QMPClient) async throws -> R) async throws -> R {
         var configuration = QMPClient.Configuration()
         configuration.commandTimeout = timeout
@@ -37,18 +40,23 @@ public struct ModelQuerySession: Sendable {
         configuration.logger = logger
         switch source {
         case .monitor(let endpoint):
+            let recorder = try recordPath.map { try SessionRecorder(path: $0, header: SessionHeader()) }
+            configuration.recorder = recorder
             let client = QMPClient(configuration: configuration)
             do {
                 try await client.connect(to: endpoint)
             } catch let error as QMPError {
+                try? recorder?.finish()
                 throw ProberError.qmp(error)
             }
             do {
                 let result = try await body(client)
                 await client.close()
+                try recorder?.finish()
                 return result
             } catch {
                 await client.close()
+                try? recorder?.finish()
                 throw error
             }
         case .launch(let explicit, let requested):
@@ -56,16 +64,28 @@ public struct ModelQuerySession: Sendable {
             let target = QEMUInstance.target(ofBinary: binary)
             let accelerator = requested
                 ?? (target.arch == QEMUBinary.hostArch && QEMUBinary.kvmUsable ? "kvm" : "tcg")
-            let instance = try await QEMUInstance.start(
-                binary: binary, accelerator: accelerator,
-                arguments: QEMUInstance.probeArguments(accelerator: accelerator, target: target),
-                configuration: configuration)
+            let arguments = QEMUInstance.probeArguments(accelerator: accelerator, target: target)
+            let recorder = try recordPath.map {
+                try SessionRecorder(path: $0, header: SessionHeader(arch: target.arch, accelerator: accelerator,
+                                                                      binary: binary, arguments: arguments))
+            }
+            configuration.recorder = recorder
+            let instance: QEMUInstance
+            do {
+                instance = try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments,
+                                                        configuration: configuration)
+            } catch {
+                try? recorder?.finish()
+                throw error
+            }
             do {
                 let result = try await body(instance.client)
                 await instance.shutdown()
+                try recorder?.finish()
                 return result
             } catch {
                 await instance.shutdown()
+                try? recorder?.finish()
                 throw error
             }
         }

@@ -146,6 +146,21 @@ struct TargetsReplayTests {
         }
     }
 
+    @Test("the target of a binary comes from its name; KVM runs only the host's own target")
+    func targetOfBinary() {
+        #expect(QEMUTarget.arch(ofBinary: "/usr/bin/qemu-system-s390x") == "s390x")
+        #expect(QEMUTarget.arch(ofBinary: ".qemu-backports/bin/qemu-system-x86_64") == "x86_64")
+        #expect(QEMUTarget.arch(ofBinary: "/usr/libexec/qemu-kvm") == nil)
+        #expect(QEMUTarget.arch(ofBinary: "qemu-system-") == nil)
+        #expect(QEMUTarget(arch: "x86_64").runsUnderKVM(hostArch: "x86_64", kvmUsable: true))
+        #expect(QEMUTarget(arch: "i386").runsUnderKVM(hostArch: "x86_64", kvmUsable: true))
+        #expect(!QEMUTarget(arch: "x86_64").runsUnderKVM(hostArch: "x86_64", kvmUsable: false))
+        #expect(!QEMUTarget(arch: "s390x").runsUnderKVM(hostArch: "x86_64", kvmUsable: true))
+        #expect(!QEMUTarget(arch: "aarch64").runsUnderKVM(hostArch: "x86_64", kvmUsable: true))
+        #expect(QEMUTarget(arch: "aarch64").runsUnderKVM(hostArch: "aarch64", kvmUsable: true))
+        #expect(!QEMUTarget(arch: nil).runsUnderKVM(hostArch: "x86_64", kvmUsable: true))
+    }
+
     // MARK: QEMU's comparison and baseline
 
     @Test("QEMU compares z13 with z14: a subset, the generation (type) and 14 features responsible")

@@ -62,8 +62,7 @@ public struct ModelQuerySession: Sendable {
         case .launch(let explicit, let requested):
             let binary = try explicit.map { try QEMUBinary.locate(explicit: $0) } ?? Self.defaultBinary()
             let target = QEMUInstance.target(ofBinary: binary)
-            let accelerator = requested
-                ?? (target.arch == QEMUBinary.hostArch && QEMUBinary.kvmUsable ? "kvm" : "tcg")
+            let accelerator = requested ?? (target.runsUnderKVMHere ? "kvm" : "tcg")
             let arguments = QEMUInstance.probeArguments(accelerator: accelerator, target: target)
             let recorder = try recordPath.map {
                 try SessionRecorder(path: $0, header: SessionHeader(arch: target.arch, accelerator: accelerator,

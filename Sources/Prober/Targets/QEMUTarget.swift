@@ -127,6 +127,21 @@ public struct QEMUTarget: Sendable, Equatable {
     /// Whether QEMU implements `query-cpu-model-comparison` and `query-cpu-model-baseline`: s390x only.
     public var hasModelComparison: Bool { family == .s390x }
 
+    /// Whether KVM can run this target's guests on a host of architecture `hostArch` whose `/dev/kvm` is
+    /// `kvmUsable`: only the host's own target (and `i386` on `x86_64`, `arm` on `aarch64`); never an unknown one.
+    public func runsUnderKVM(hostArch: String, kvmUsable: Bool) -> Bool {
+        guard kvmUsable, let arch else { return false }
+        return arch == hostArch || (arch == "i386" && hostArch == "x86_64") || (arch == "arm" && hostArch == "aarch64")
+    }
+
+    /// Whether KVM can run this target's guests on this machine (``runsUnderKVM(hostArch:kvmUsable:)``).
+    public var runsUnderKVMHere: Bool {
+        runsUnderKVM(hostArch: QEMUBinary.hostArch, kvmUsable: QEMUBinary.kvmUsable)
+    }
+
+    /// The accelerators a probe of this target uses by default here: KVM when it can run the target, and TCG.
+    public var defaultAccelerators: [String] { runsUnderKVMHere ? ["kvm", "tcg"] : ["tcg"] }
+
     /// The target's name for messages (`s390x`, or `unknown target`).
     public var label: String { arch ?? "unknown target" }
 }

@@ -11,6 +11,7 @@ public enum QEMUModelQueryError: Error, Sendable, Equatable, CustomStringConvert
     /// QEMU's reply does not have the shape its schema gives.
     case malformedReply(command: String, reply: String)
 
+    /// The error in plain words, with QEMU's own message when it gave one.
     public var description: String {
         switch self {
         case .unsupported(let command, let target):

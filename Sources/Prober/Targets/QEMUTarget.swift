@@ -9,7 +9,7 @@ import Foundation
 /// | x86 (`x86_64`, `i386`) | static (against the empty model `base`), full | static, again with `migratable: false`; static then full before QEMU 4.1 | yes | no |
 /// | `s390x` | static (the `-base` model plus the features that differ from it), full | one static expansion | yes | yes |
 /// | arm (`aarch64`, `arm`) | full only (QEMU 4.2+) | one full expansion | no | no |
-/// | others | full (riscv, 8.2+), static (loongarch) | one full expansion | no | no |
+/// | others | full (riscv, 8.2+), static (loongarch) | one full expansion, else one static expansion | no | no |
 ///
 /// The host model is `host` under KVM and `max` otherwise, on every target. `host` needs KVM on arm and s390x
 /// (QEMU refuses it, or does not list it, under TCG); on x86 it is `max` that requires KVM.

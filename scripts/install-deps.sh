@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what qmp-probe needs on Debian 12 (bookworm) that a fresh machine may lack:
-# json-c's headers, pkg-config, QEMU for x86 (the main job and the live tests), socat (benchmarks' floor).
+# json-c's headers, pkg-config, QEMU for x86 (the main job and the live tests), socat (benchmarks' floor),
+# QEMU for s390x (qemu-system-misc) and aarch64 (qemu-system-arm): the other targets' live tests.
 # Swift itself is expected at /opt/swift or on PATH. Idempotent; needs root (or sudo).
 set -euo pipefail
 
-packages=(libjson-c-dev pkg-config qemu-system-x86 qemu-utils socat)
+packages=(libjson-c-dev pkg-config qemu-system-x86 qemu-utils socat qemu-system-misc qemu-system-arm)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

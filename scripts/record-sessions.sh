@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Re-records recorded-sessions/: a full CPU probe of this machine's QEMU 7.2 (Debian 12) and of QEMU 10.0
 # (bookworm-backports, unpacked by scripts/fetch-qemu-backports.sh), under KVM (when /dev/kvm is usable)
-# and TCG. Each session is one JSON Lines file (see recorded-sessions/README.md).
+# and TCG; and of Debian's QEMU for the other targets, s390x (qemu-system-misc) and aarch64
+# (qemu-system-arm), under TCG, with QEMU's own comparisons and baselines of a few s390x models (and the
+# refusal of aarch64) in recorded-sessions/comparisons/. Each session is one JSON Lines file (see
+# recorded-sessions/README.md).
+# Usage: scripts/record-sessions.sh [all|x86|targets]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+which=${1:-all}
+case $which in all|x86|targets) ;; *) echo "usage: $0 [all|x86|targets]" >&2; exit 2 ;; esac
 [[ -x /opt/swift/usr/bin/swift ]] && export PATH="/opt/swift/usr/bin:$PATH"
 swift build --product qmp-probe >&2
 probe="$(swift build --show-bin-path)/qmp-probe"
@@ -16,12 +22,34 @@ record() { # record LABEL QEMU-BINARY
     ls -l "$out/$label"-*.jsonl >&2
 }
 
-record "qemu-7.2-x86_64" "$(command -v qemu-system-x86_64)"
-record "qemu-10.0-x86_64" "$(scripts/fetch-qemu-backports.sh --quiet | tail -n 1)"
-for arch in s390x aarch64; do
-    if command -v "qemu-system-$arch" >/dev/null; then
-        version=$("qemu-system-$arch" --version | sed -n 's/.*version \([0-9]*\.[0-9]*\).*/\1/p')
-        "$probe" probe --qemu "$(command -v "qemu-system-$arch")" --accel tcg \
-            --record "$out/qemu-$version-$arch-tcg.jsonl" --json > /dev/null
-    fi
-done
+if [[ $which != targets ]]; then
+    record "qemu-7.2-x86_64" "$(command -v qemu-system-x86_64)"
+    record "qemu-10.0-x86_64" "$(scripts/fetch-qemu-backports.sh --quiet | tail -n 1)"
+fi
+if [[ $which != x86 ]]; then
+    # Other targets cannot use KVM on this host: TCG only, one file each (qemu-MAJOR.MINOR-ARCH-tcg.jsonl).
+    for arch in s390x aarch64; do
+        binary=$(command -v "qemu-system-$arch") || {
+            echo "qemu-system-$arch is not installed: run scripts/install-deps.sh" >&2
+            exit 1
+        }
+        version=$("$binary" --version | sed -n 's/.*version \([0-9]*\.[0-9]*\).*/\1/p')
+        "$probe" probe --qemu "$binary" --accel tcg --record "$out/qemu-$version-$arch-tcg.jsonl" --json > /dev/null
+        ls -l "$out/qemu-$version-$arch-tcg.jsonl" >&2
+    done
+    # QEMU's verdicts (query-cpu-model-comparison / -baseline): one small session per question.
+    mkdir -p "$out/comparisons"
+    s390x=$(command -v qemu-system-s390x)
+    version=$("$s390x" --version | sed -n 's/.*version \([0-9]*\.[0-9]*\).*/\1/p')
+    ask() { # ask SUBCOMMAND A B LABEL [BINARY]
+        local file="$out/comparisons/qemu-$version-$4.jsonl"
+        "$probe" "$1" "$2" "$3" --qemu "${5:-$s390x}" --accel tcg --record "$file" > /dev/null || true
+        ls -l "$file" >&2
+    }
+    ask qemu-compare z13 z14 s390x-compare-z13-z14
+    ask qemu-compare gen15a z14 s390x-compare-gen15a-z14
+    ask qemu-compare z14 z14,vx=off s390x-compare-z14-z14-vx-off
+    ask qemu-baseline z13 z14 s390x-baseline-z13-z14
+    ask qemu-baseline z14 gen15a s390x-baseline-z14-gen15a
+    ask qemu-compare max cortex-a57 aarch64-compare-max-cortex-a57 "$(command -v qemu-system-aarch64)"
+fi

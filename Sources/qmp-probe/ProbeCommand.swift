@@ -67,10 +67,15 @@ struct ProbeCommand: AsyncParsableCommand {
             source = .replay(path: replay, mode: ReplayTransport.Mode(rawValue: replayMode)!)
         } else {
             let accelerators: [String]
+            // KVM only runs the host's own target (qemu-system-s390x on an x86_64 host is TCG only).
+            let target = QEMUInstance.target(ofBinary: qemu ?? "qemu-system-\(QEMUBinary.hostArch)")
             switch accel {
-            case "all": accelerators = ProbeRunner.defaultAccelerators
+            case "all": accelerators = target.defaultAccelerators
             case "kvm":
                 guard QEMUBinary.kvmUsable else { throw ProbeExit.fail("--accel kvm: /dev/kvm is not usable here") }
+                guard target.runsUnderKVMHere else {
+                    throw ProbeExit.fail("--accel kvm: KVM on this \(QEMUBinary.hostArch) host cannot run \(target.label) guests")
+                }
                 accelerators = ["kvm"]
             default: accelerators = [accel]
             }

@@ -3,19 +3,24 @@
 /// QEMU's full expansion lists one feature under several spellings (`sse4.1`, `sse4-1`, `sse4_1`;
 /// `kvm_asyncpf`, `kvm-asyncpf`; `pclmuldq` for `pclmulqdq`). The canonical name is the spelling of the
 /// static expansion (QEMU's own property name); other spellings map to it through a normalized key
-/// (lowercase, `_` and `.` read as `-`) and a small table of true aliases.
+/// (lowercase, `_` and `.` read as `-`) and the target's table of true aliases (x86 only, see
+/// ``QEMUTarget/featureAliases``).
 public struct FeatureNames: Sendable {
-    /// Aliases QEMU registers that no normalization can see (x86, `target/i386/cpu.c`).
-    public static let aliases: [String: String] = [
+    /// Aliases QEMU registers for x86 features that no normalization can see (`target/i386/cpu.c`).
+    public static let x86Aliases: [String: String] = [
         "sse3": "pni", "pclmuldq": "pclmulqdq", "xd": "nx", "i64": "lm", "ffxsr": "fxsr-opt",
     ]
 
+    /// The aliases applied: the target's (empty for targets other than x86, and for an unknown target).
+    public let aliases: [String: String]
     private var byKey: [String: String] = [:]
 
-    /// A name table knowing the canonical spellings `canonical` (e.g. the static expansion's feature names).
-    /// When several given spellings share a key (an older QEMU's expansion lists them all), the preferred one
-    /// wins, deterministically: fewest `_`, then a `.` over a `-` (`sse4.1` over `sse4-1` and `sse4_1`).
-    public init<S: Sequence>(canonical: S) where S.Element == String {
+    /// A name table knowing the canonical spellings `canonical` (e.g. the static expansion's feature names) of
+    /// target `arch` (whose aliases apply; nil: none). When several given spellings share a key (an older QEMU's
+    /// expansion lists them all), the preferred one wins, deterministically: fewest `_`, then a `.` over a `-`
+    /// (`sse4.1` over `sse4-1` and `sse4_1`).
+    public init<S: Sequence>(canonical: S, arch: String? = nil) where S.Element == String {
+        aliases = QEMUTarget(arch: arch).featureAliases
         for name in canonical {
             let key = Self.key(name)
             if let existing = byKey[key], Self.preference(existing) <= Self.preference(name) { continue }
@@ -27,17 +32,19 @@ public struct FeatureNames: Sendable {
         (name.filter { $0 == "_" }.count, name.contains(".") ? 0 : 1, name)
     }
 
-    /// An empty table: every name is canonicalized by normalization alone.
-    public init() {}
+    /// An empty table for target `arch`: every name is canonicalized by the target's aliases and normalization alone.
+    public init(arch: String? = nil) {
+        aliases = QEMUTarget(arch: arch).featureAliases
+    }
 
     /// Whether `name` (in any spelling) is one of the known canonical names.
     public func isKnown(_ name: String) -> Bool {
-        byKey[Self.key(Self.aliases[name] ?? name)] != nil
+        byKey[Self.key(aliases[name] ?? name)] != nil
     }
 
     /// The canonical spelling of `name`: the known spelling when there is one, else the normalized form.
     public func canonical(_ name: String) -> String {
-        let resolved = Self.aliases[name] ?? name
+        let resolved = aliases[name] ?? name
         let key = Self.key(resolved)
         return byKey[key] ?? key
     }

@@ -129,7 +129,7 @@ public struct GuestCPUChecker: Sendable {
         for (name, enabled) in spec.features { props[name] = .bool(enabled) }
         for (name, value) in spec.properties { props[name] = Int64(value).map(JSON.int) ?? .string(value) }
         let withRequests = props.isEmpty ? plainExpansion : try await expand(client, "static", expanded, props: props)
-        let hostNames = FeatureNames(canonical: hostExpansion.props.keys)
+        let hostNames = FeatureNames(canonical: hostExpansion.props.keys, arch: arch)
         return GuestCPUPredictor.Inputs(
             spec: spec, accelerator: accelerator, version: version, arch: arch, plain: plainExpansion,
             withRequests: withRequests, reference: reference.map { (accelerator: $0.0, expansion: $0.1) },

@@ -103,7 +103,7 @@ public enum GuestCPUPredictor {
     /// Predicts the guest CPU.
     public static func predict(_ inputs: Inputs) -> GuestCPUPrediction {
         let featureSet = Set(inputs.plain.booleans.map(\.0))
-        let names = FeatureNames(canonical: featureSet)
+        let names = FeatureNames(canonical: featureSet, arch: inputs.arch)
         var notes: [String] = []
         let isHostModel = ["host", "max"].contains(inputs.spec.model)
         let userRequests = Dictionary(inputs.spec.requested.map { (names.canonical($0.key), $0.value) },

@@ -1,12 +1,15 @@
 import QMP
 
 extension GuestCPUResult {
+    /// This QEMU's feature names, to canonicalize the user's spellings.
+    var names: FeatureNames { FeatureNames(canonical: prediction.featureNames, arch: arch) }
+
     /// The original CPU as libvirt `<cpu>` XML (`check='partial'`, libvirt's feature spellings).
     public var originalXML: String {
         var lines = ["<cpu mode='custom' match='exact' check='\(check ?? "partial")'>",
                      "  <model fallback='forbid'>\(Self.escape(prediction.original.model))</model>"]
         for (name, enabled) in prediction.original.requested.sorted(by: { $0.key < $1.key }) {
-            lines.append(Self.featureElement(FeatureNames().canonical(name), policy: enabled ? "require" : "disable"))
+            lines.append(Self.featureElement(names.canonical(name), policy: enabled ? "require" : "disable"))
         }
         lines.append("</cpu>")
         return lines.joined(separator: "\n")
@@ -17,7 +20,7 @@ extension GuestCPUResult {
     /// libvirt keeps in `<features>`, are listed in a comment.
     public var updatedXML: String {
         var policies: [String: String] = [:]
-        for (name, enabled) in prediction.original.requested { policies[FeatureNames().canonical(name)] = enabled ? "require" : "disable" }
+        for (name, enabled) in prediction.original.requested { policies[names.canonical(name)] = enabled ? "require" : "disable" }
         for change in added { policies[change.feature] = "require" }
         for change in dropped { policies[change.feature] = "disable" }
         var lines = ["<cpu mode='custom' match='exact' check='full'>",
@@ -38,7 +41,7 @@ extension GuestCPUResult {
     /// differs from the original definition (and the user's own requests) as `+f`/`-f`.
     public var updatedCommandLine: String {
         var values: [String: Bool] = [:]
-        for (name, enabled) in prediction.original.requested { values[FeatureNames().canonical(name)] = enabled }
+        for (name, enabled) in prediction.original.requested { values[names.canonical(name)] = enabled }
         for change in added { values[change.feature] = true }
         for change in dropped { values[change.feature] = false }
         return ([prediction.original.model] + values.sorted { $0.key < $1.key }.map { ($0.value ? "+" : "-") + $0.key }

@@ -22,6 +22,17 @@ public final class QEMUInstance: Sendable {
         ["-no-user-config", "-nodefaults", "-display", "none", "-S", "-machine", machine, "-accel", accelerator] + extra
     }
 
+    /// The arguments for probing `target` with `accelerator`: ``probeArguments(accelerator:machine:extra:)`` with the
+    /// target's probing machine (``QEMUTarget/probeMachine``).
+    public static func probeArguments(accelerator: String, target: QEMUTarget, extra: [String] = []) -> [String] {
+        probeArguments(accelerator: accelerator, machine: target.probeMachine, extra: extra)
+    }
+
+    /// The target a probing run of `binary` is for: from its name (`qemu-system-ARCH`), else this machine's arch.
+    public static func target(ofBinary binary: String) -> QEMUTarget {
+        QEMUTarget(arch: QEMUTarget.arch(ofBinary: binary) ?? QEMUBinary.hostArch)
+    }
+
     /// Starts `binary` with `arguments` (see ``probeArguments(accelerator:machine:extra:)``) and connects.
     /// - Throws: ``ProberError/qemuFailedToStart(binary:detail:stderr:)`` with QEMU's stderr when it exits or
     ///   never answers, ``ProberError/qmp(_:)`` for other QMP failures.

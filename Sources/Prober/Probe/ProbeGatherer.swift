@@ -54,7 +54,10 @@ public struct ProbeGatherer: Sendable {
         if let list = definitionsReply.value?.arrayValue {
             probe.definitions = list.compactMap(CPUDefinition.init)
             if probe.definitions?.contains(where: { $0.unavailableFeatures != nil }) == false {
-                probe.notes.append("this QEMU does not report unavailable-features: which models are usable is unknown")
+                let target = QEMUTarget(arch: probe.arch)
+                probe.notes.append(target.reportsUnavailableFeatures
+                    ? "this QEMU does not report unavailable-features: which models are usable is unknown"
+                    : "QEMU does not report unavailable-features on \(target.label): which models are usable is unknown")
             }
         } else {
             probe.notes.append("query-cpu-definitions: \(definitionsReply.why)")
@@ -73,19 +76,29 @@ public struct ProbeGatherer: Sendable {
 
     // MARK: Host model
 
-    /// The host model as libvirt derives it: `host` (KVM) or `max` (TCG); on x86 a static expansion (on QEMU
-    /// without canonical feature names, a static expansion followed by a full expansion of its result) and the
-    /// same again with `migratable: false`; on s390x one static expansion; elsewhere one full expansion.
+    /// The host model as libvirt derives it (``QEMUTarget/hostModelPolicy``): `host` (KVM) or `max` (TCG); on x86 a
+    /// static expansion (on QEMU without canonical feature names, a static expansion followed by a full expansion
+    /// of its result) and the same again with `migratable: false`; on s390x one static expansion (and a full one,
+    /// for its features); elsewhere one full expansion (on an unknown target, a static one when full is refused).
     private func hostModel(arch: String?, version: QEMUVersion, notes: inout [String]) async throws -> AcceleratorProbe.HostModel? {
-        let name = accelerator == "kvm" ? "host" : "max"
-        let isX86 = arch == "x86_64" || arch == "i386"
-        guard isX86 || arch == "s390x" else {
+        let target = QEMUTarget(arch: arch)
+        let name = target.hostModelName(accelerator: accelerator)
+        let isX86 = target.hostModelPolicy == .staticWithMigratability
+        guard target.hostModelPolicy != .fullOnly else {
             let full = try await expansion("full", name: name, props: nil)
-            guard let expansion = full.value else {
-                notes.append("host model '\(name)': full expansion failed: \(full.why)")
+            if let expansion = full.value {
+                return .init(name: name, method: .fullExpansion, expansion: expansion, nonMigratable: nil, full: expansion)
+            }
+            if target.family == .other {
+                let staticAnswer = try await expansion("static", name: name, props: nil)
+                if let expansion = staticAnswer.value {
+                    return .init(name: name, method: .staticExpansion, expansion: expansion, nonMigratable: nil, full: nil)
+                }
+                notes.append("host model '\(name)': full expansion failed (\(full.why)), static expansion failed (\(staticAnswer.why))")
                 return nil
             }
-            return .init(name: name, method: .fullExpansion, expansion: expansion, nonMigratable: nil, full: expansion)
+            notes.append("host model '\(name)': full expansion failed: \(full.why)")
+            return nil
         }
         let canonical = isX86 ? try await namesFeaturesCanonically(arch: arch, version: version) : true
         var method: AcceleratorProbe.HostModelMethod = canonical ? .staticExpansion : .staticFull
@@ -147,7 +160,7 @@ public struct ProbeGatherer: Sendable {
             }
         // Probe with an ordinary model: libvirt's recordings hold expansions of host and max only.
         guard let first = targets.first(where: { !["host", "max", "base"].contains($0) }) ?? targets.first else { return [:] }
-        let types = arch == "x86_64" || arch == "i386" || arch == "s390x" ? ["static", "full"] : ["full"]
+        let types = QEMUTarget(arch: arch).modelExpansionTypes
         // One command first: when the recording lacks per-model expansions, skip them all at once.
         let probe = try await expansion(types[0], name: first, props: nil)
         if case .unavailable(let error) = probe, case .notRecorded = error {

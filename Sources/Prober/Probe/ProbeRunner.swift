@@ -103,9 +103,10 @@ public struct ProbeRunner: Sendable {
     }
 
     private func probeLaunched(binary: String, accelerator: String, record: String?) async throws -> AcceleratorProbe {
-        let arguments = QEMUInstance.probeArguments(accelerator: accelerator)
+        let target = QEMUInstance.target(ofBinary: binary)
+        let arguments = QEMUInstance.probeArguments(accelerator: accelerator, target: target)
         let recorder = try record.map {
-            try SessionRecorder(path: $0, header: SessionHeader(arch: QEMUBinary.hostArch, accelerator: accelerator,
+            try SessionRecorder(path: $0, header: SessionHeader(arch: target.arch, accelerator: accelerator,
                                                                   binary: binary, arguments: arguments))
         }
         let instance = try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments,

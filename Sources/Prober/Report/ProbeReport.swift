@@ -104,19 +104,24 @@ extension ProbeReport {
                            arch: first?.arch, binary: binary, source: source, accelerators: accelerators)
     }
 
-    /// The feature names of a probe: the static expansion's spellings (from the host model or any model).
+    /// The feature names of a probe: the spellings of the target's feature expansion
+    /// (``QEMUTarget/featureExpansionType``: static on x86, full elsewhere), from the host model and every model.
     static func featureNames(_ probe: AcceleratorProbe) -> (FeatureNames, Set<String>?) {
+        let target = QEMUTarget(arch: probe.arch)
         var canonical = Set<String>()
-        if let host = probe.hostModel, host.method != .fullExpansion {
-            for (key, value) in host.expansion.props where value.boolValue != nil { canonical.insert(key) }
+        func add(_ expansion: CPUModelExpansion?) {
+            for (key, value) in expansion?.props ?? [:] where value.boolValue != nil { canonical.insert(key) }
         }
-        for expansion in probe.expansions.values {
-            if let expansion = expansion.staticExpansion {
-                for (key, value) in expansion.props where value.boolValue != nil { canonical.insert(key) }
-            }
+        if target.featureExpansionType == "static" {
+            if let host = probe.hostModel, host.method != .fullExpansion { add(host.expansion) }
+            for expansion in probe.expansions.values { add(expansion.staticExpansion) }
+        } else {
+            add(probe.hostModel?.expansion)
+            add(probe.hostModel?.full)
+            for expansion in probe.expansions.values { add(expansion.fullExpansion) }
         }
-        if canonical.isEmpty { return (FeatureNames(), nil) }
-        return (FeatureNames(canonical: canonical), canonical)
+        if canonical.isEmpty { return (FeatureNames(arch: probe.arch), nil) }
+        return (FeatureNames(canonical: canonical, arch: probe.arch), canonical)
     }
 
     static func computeAccelerator(_ probe: AcceleratorProbe,
@@ -130,12 +135,14 @@ extension ProbeReport {
             var model = Model(name: definition.name, typename: definition.typename, aliasOf: definition.aliasOf,
                               usable: definition.usable, blockers: definition.unavailableFeatures,
                               deprecated: definition.deprecated)
-            let enabled = enabledFeatures(probe.expansions[definition.name], names: names, features: features)
+            let enabled = enabledFeatures(probe.expansions[definition.name], names: names, features: features,
+                                          target: QEMUTarget(arch: probe.arch))
             model.enabled = enabled.map { $0.sorted() }
             model.dropped = definition.unavailableFeatures.map { Array(Set($0.map(names.canonical))).sorted() }
             if let reference, let enabled, referenceDefinitions[definition.name] != nil || reference.probe.definitions == nil,
                let referenceEnabled = enabledFeatures(reference.probe.expansions[definition.name],
-                                                      names: referenceNames!.0, features: referenceNames!.1) {
+                                                      names: referenceNames!.0, features: referenceNames!.1,
+                                                      target: QEMUTarget(arch: reference.probe.arch)) {
                 let mapped = Set(referenceEnabled.map(names.canonical))
                 model.added = enabled.subtracting(mapped).sorted()
                 model.removed = mapped.subtracting(enabled).sorted()
@@ -150,10 +157,8 @@ extension ProbeReport {
     }
 
     static func enabledFeatures(_ expansions: AcceleratorProbe.ModelExpansions?, names: FeatureNames,
-                                features: Set<String>?) -> Set<String>? {
-        if let expansion = expansions?.staticExpansion { return expansion.enabled(names: names, features: features) }
-        if let expansion = expansions?.fullExpansion { return expansion.enabled(names: names, features: features) }
-        return nil
+                                features: Set<String>?, target: QEMUTarget) -> Set<String>? {
+        target.featureExpansion(expansions)?.enabled(names: names, features: features)
     }
 
     static func hostModel(_ host: AcceleratorProbe.HostModel, names: FeatureNames) -> HostModel {

@@ -26,8 +26,16 @@ public enum TextReport {
         let unknown = models.count - usable.count - blocked.count
         out += unknown > 0 ? ", \(unknown) unknown\n" : "\n"
         if let host = accelerator.hostModel {
-            out += "host model: \(host.name) -> \(host.model) (\(host.method) expansion), \(host.migratable.count) migratable features"
-            if !host.nonMigratable.isEmpty { out += ", not migratable: \(host.nonMigratable.joined(separator: " "))" }
+            out += "host model: \(host.name) -> \(host.model) (\(host.method) expansion), "
+            if host.migratabilityKnown {
+                out += "\(host.migratable.count) migratable features"
+                if !host.nonMigratable.isEmpty { out += ", not migratable: \(host.nonMigratable.joined(separator: " "))" }
+            } else {
+                // No migratable=false pass (s390x, arm): say what the expansion sets (on s390x, against its -base model).
+                let on = host.props.values.filter { $0.boolValue == true }.count
+                let off = host.props.values.filter { $0.boolValue == false }.count
+                out += "sets \(on) features on, \(off) off"
+            }
             out += "\n"
         }
         // Features every expanded model gets against the reference: say them once.

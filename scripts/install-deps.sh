@@ -11,9 +11,9 @@ for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
 if ((${#missing[@]})); then
-    sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo="sudo"
     echo "installing: ${missing[*]}" >&2
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -22,4 +22,12 @@ fi
 if ! command -v swift >/dev/null && [[ ! -x /opt/swift/usr/bin/swift ]]; then
     echo "Swift 6 is required: put it on PATH (or at /opt/swift)" >&2
     exit 1
+fi
+
+# The tests validate JSON output against schemas/ with Python's jsonschema.
+if ! python3 -c "import jsonschema" 2>/dev/null; then
+    echo "installing: python jsonschema" >&2
+    python3 -m pip install -q jsonschema 2>/dev/null || {
+        DEBIAN_FRONTEND=noninteractive ${sudo:-} apt-get install -y -qq --no-install-recommends python3-jsonschema >/dev/null
+    }
 fi

@@ -48,6 +48,11 @@ let package = Package(
             dependencies: ["QMP"],
             path: "benchmarks/qmp-bench"
         ),
+        .executableTarget(
+            name: "qmp-load-bench",
+            dependencies: ["QMP"],
+            path: "benchmarks/load-bench"
+        ),
         .testTarget(name: "QMPTests", dependencies: ["QMP"]),
         .testTarget(name: "LiveQEMUTests", dependencies: ["QMP", "Prober"]),
         .testTarget(name: "ProberTests", dependencies: ["Prober", "QMP"]),

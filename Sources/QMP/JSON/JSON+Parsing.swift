@@ -130,7 +130,7 @@ extension JSON {
             var end = json_object_iter_end(object)
             while json_object_iter_equal(&iterator, &end) == 0 {
                 let key = String(cString: json_object_iter_peek_name(&iterator))
-                result[key] = JSON(borrowing: json_object_iter_peek_value(&iterator))
+                result.appendUnique(key, JSON(borrowing: json_object_iter_peek_value(&iterator)))
                 json_object_iter_next(&iterator)
             }
             self = .object(result)

@@ -12,6 +12,14 @@ public struct ReplaySession: Sendable {
         /// Events recorded after the reply and before the next reply.
         public var eventsAfter: [JSON] = []
 
+        /// An exchange from its parts.
+        public init(command: JSON, line: Int, reply: JSON? = nil, eventsAfter: [JSON] = []) {
+            self.command = command
+            self.line = line
+            self.reply = reply
+            self.eventsAfter = eventsAfter
+        }
+
         /// The command's name.
         public var name: String { (command["execute"] ?? command["exec-oob"])?.stringValue ?? "" }
         /// The command's arguments (an empty object when absent).

@@ -125,10 +125,15 @@ public final class QMPClient: Sendable {
                                   timeout: configuration.connectTimeout)
         } catch {
             await close()
-            if case QMPError.commandFailed(let failure) = error {
+            switch error as? QMPError {
+            case .commandFailed(let failure)?:
                 throw QMPError.negotiationFailed("\(failure.errorClass): \(failure.errorDescription)")
+            case .timedOut?, .interrupted?:
+                // The watchdog and the command's own deadline race; either way negotiation did not finish in time.
+                throw QMPError.negotiationFailed("no reply to qmp_capabilities within \(configuration.connectTimeout)")
+            default:
+                throw error
             }
-            throw error
         }
         update { machine in
             machine.negotiated()

@@ -116,7 +116,8 @@ struct TargetsReplayTests {
 
     // MARK: libvirt's KVM sessions
 
-    @Test("libvirt's KVM sessions: s390x host -> gen15a-base (static), aarch64 host (full) with kvm-steal-time")
+    @Test("libvirt's KVM sessions: s390x host -> gen15a-base (static), aarch64 host (full) with kvm-steal-time",
+          .enabled(if: ProberTestSupport.libvirtCorpus != nil, "../shared/corpus/libvirt is absent"))
     func libvirtKVMHostModels() async throws {
         let corpus = try #require(ProberTestSupport.libvirtCorpus)
         let s390x = try await ProberTestSupport.replay(corpus + "/caps_6.0.0.s390x.replies")

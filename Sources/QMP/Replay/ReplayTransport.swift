@@ -55,19 +55,13 @@ public struct ReplayTransport: QMPTransport {
             },
             close: { continuation.finish() }
         )
-        let iterator = ReplayIterator(stream.makeAsyncIterator())
+        let iterator = IteratorBox(stream.makeAsyncIterator())
         let inbound = QMPInbound { { try await iterator.next() } }
         try await body(inbound, outbound)
         continuation.finish()
     }
 }
 
-/// Lets the single consuming task iterate the replay stream through a `@Sendable` closure.
-final class ReplayIterator: @unchecked Sendable {
-    private var iterator: AsyncThrowingStream<QMPInboundMessage, any Error>.AsyncIterator
-    init(_ iterator: AsyncThrowingStream<QMPInboundMessage, any Error>.AsyncIterator) { self.iterator = iterator }
-    func next() async throws -> QMPInboundMessage? { try await iterator.next() }
-}
 
 /// Chooses the recorded reply for each command (no I/O).
 struct ReplayEngine: Sendable {

@@ -70,7 +70,7 @@ extension QMPTransport {
                     _ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws {
         try await run { inbound, outbound in
             let pumped = QMPInbound {
-                let box = PumpBox(inbound.makeAsyncIterator())
+                let box = IteratorBox(inbound.makeAsyncIterator())
                 return {
                     while let message = try await box.next() { receive(message) }
                     return nil
@@ -81,11 +81,11 @@ extension QMPTransport {
     }
 }
 
-/// Holds an inbound iterator for the single task that drives a pump.
-final class PumpBox: @unchecked Sendable {
-    private var iterator: QMPInbound.AsyncIterator
-    init(_ iterator: QMPInbound.AsyncIterator) { self.iterator = iterator }
-    func next() async throws -> QMPInboundMessage? { try await iterator.next() }
+/// Lets the single task that consumes an async sequence call its iterator through a `@Sendable` closure.
+final class IteratorBox<Iterator: AsyncIteratorProtocol>: @unchecked Sendable {
+    private var iterator: Iterator
+    init(_ iterator: Iterator) { self.iterator = iterator }
+    func next() async throws -> Iterator.Element? { try await iterator.next() }
 }
 
 /// Thrown by a transport's inbound sequence when the connection ended abnormally (not a protocol violation):

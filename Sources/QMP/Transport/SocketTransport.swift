@@ -169,12 +169,6 @@ final class FlowControl: @unchecked Sendable {
     }
 }
 
-/// Lets the single consuming task iterate an `AsyncThrowingStream` through a `@Sendable` closure.
-final class IteratorBox: @unchecked Sendable {
-    private var iterator: AsyncThrowingStream<QMPInboundMessage, any Error>.AsyncIterator
-    init(_ iterator: AsyncThrowingStream<QMPInboundMessage, any Error>.AsyncIterator) { self.iterator = iterator }
-    func next() async throws -> QMPInboundMessage? { try await iterator.next() }
-}
 
 /// Feeds socket bytes to the JSON stream parser and hands complete messages to the consumer.
 final class QMPFramingHandler: ChannelInboundHandler {

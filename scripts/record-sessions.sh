@@ -25,6 +25,12 @@ record() { # record LABEL QEMU-BINARY
 if [[ $which != targets ]]; then
     record "qemu-7.2-x86_64" "$(command -v qemu-system-x86_64)"
     record "qemu-10.0-x86_64" "$(scripts/fetch-qemu-backports.sh --quiet | tail -n 1)"
+    # Guest CPU checks (the prediction session): the seed's example spec under each accelerator.
+    for accel in kvm tcg; do
+        [[ $accel == kvm && ! -w /dev/kvm ]] && continue
+        "$probe" cpu "Haswell-noTSX,+x2apic,-hle,vmx=off" --accel "$accel" \
+            --record "$out/cpu-7.2-x86_64-$accel-haswell-notsx.jsonl" --json > /dev/null || [[ $? == 1 ]]
+    done
 fi
 if [[ $which != x86 ]]; then
     # Other targets cannot use KVM on this host: TCG only, one file each (qemu-MAJOR.MINOR-ARCH-tcg.jsonl).

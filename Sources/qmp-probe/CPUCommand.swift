@@ -38,6 +38,9 @@ struct CPUCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Predict from a recording (ours or libvirt's .replies).")
     var replay: String?
 
+    @Option(name: .long, help: "Record the prediction session (QEMU with -machine none) to FILE.")
+    var record: String?
+
     @Flag(name: .long, help: "Start a paused guest and read the CPU QEMU realized.")
     var live = false
 
@@ -53,6 +56,7 @@ struct CPUCommand: AsyncParsableCommand {
     func validate() throws {
         if (spec == nil) == (domain == nil) { throw ValidationError("give SPEC or --domain FILE (one of them)") }
         if socket != nil && replay != nil { throw ValidationError("give at most one of --socket and --replay") }
+        if record != nil && (socket != nil || replay != nil) { throw ValidationError("--record works when qmp-probe starts QEMU itself") }
         if live && (socket != nil || replay != nil) { throw ValidationError("--live starts QEMU itself: it cannot be used with --socket or --replay") }
         if let accel, !["kvm", "tcg"].contains(accel) { throw ValidationError("--accel must be kvm or tcg") }
         if xml && json { throw ValidationError("give at most one of --xml and --json") }
@@ -85,6 +89,7 @@ struct CPUCommand: AsyncParsableCommand {
             checker.machines = machine.isEmpty ? [nil] : machine.map { $0 }
             checker.optional = optional
             checker.check = check
+            checker.recordPath = record
             checker.timeout = .milliseconds(Int64(timeout * 1000))
             let result = try await checker.run(spec: cpuSpec)
             if json { print(result.json.serialized()) }

@@ -96,6 +96,29 @@ struct GuestCPUTests {
         }
     }
 
+    @Test("replayed guest CPU checks of Haswell-noTSX,+x2apic,-hle,vmx=off recorded under KVM and TCG (QEMU 7.2)")
+    func replayRecordedChecks() async throws {
+        let spec = try GuestCPUSpec(parsing: "Haswell-noTSX,+x2apic,-hle,vmx=off")
+        // KVM: read from the recording by hand, Haswell-noTSX's unavailable-features on this host.
+        let kvmBlockers: Set<String> = ["pni", "pclmulqdq", "ssse3", "fma", "pcid", "sse4.1", "sse4.2", "movbe", "popcnt", "aes",
+                                        "xsave", "avx", "f16c", "rdrand", "fsgsbase", "bmi1", "avx2", "smep", "bmi2", "erms",
+                                        "invpcid", "rdtscp", "abm", "xsaveopt"]
+        let kvm = try await GuestCPUChecker(source: .replay(path: ProberTestSupport.recorded("cpu-7.2-x86_64-kvm-haswell-notsx.jsonl")),
+                                            accelerator: "kvm").run(spec: spec)
+        #expect(Set(kvm.dropped.filter { $0.cause == .hostFiltering }.map(\.feature)) == kvmBlockers)
+        #expect(kvm.prediction.predicted.contains("x2apic"), "asked for and available under KVM")
+        #expect(!kvm.prediction.predicted.contains("hle") && !kvm.prediction.predicted.contains("vmx"))
+        #expect(kvm.added.map(\.feature) == ["kvm-asyncpf", "kvm-nopiodelay", "kvm-pv-eoi", "kvm-steal-time", "kvmclock", "kvmclock-stable-bit"])
+        // TCG in 7.2 cannot give x2apic: the user's request is dropped by the host/accelerator.
+        let tcg = try await GuestCPUChecker(source: .replay(path: ProberTestSupport.recorded("cpu-7.2-x86_64-tcg-haswell-notsx.jsonl")),
+                                            accelerator: "tcg").run(spec: spec)
+        #expect(tcg.dropped.map(\.feature) == ["invpcid", "pcid", "tsc-deadline", "x2apic"])
+        #expect(tcg.dropped.allSatisfy { $0.cause == .hostFiltering })
+        #expect(tcg.added.isEmpty)
+        #expect(tcg.updatedCommandLine == "Haswell-noTSX,-hle,-invpcid,-pcid,-tsc-deadline,-vmx,-x2apic")
+        #expect(try ProberTestSupport.schemaErrors(tcg.json, schema: "cpu-check.schema.json") == nil)
+    }
+
     @Test("nearest names")
     func suggestions() {
         #expect(NameSuggestions.nearest(to: "Haswel", in: ["Haswell", "Broadwell", "qemu64"]).first == "Haswell")

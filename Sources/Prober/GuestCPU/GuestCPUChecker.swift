@@ -28,6 +28,8 @@ public struct GuestCPUChecker: Sendable {
     public var optional: Set<String> = []
     /// libvirt's `check` mode, when the input was a domain XML.
     public var check: String?
+    /// Record the prediction session (the `-machine none` QEMU of the chosen accelerator) to this path.
+    public var recordPath: String?
 
     /// A checker for `accelerator` with expansions from `source`.
     public init(source: Source, accelerator: String) {
@@ -48,15 +50,22 @@ public struct GuestCPUChecker: Sendable {
                 guard wantsReference, let other else { return nil }
                 return try? await self.referenceExpansion(binary: binary, accelerator: other, model: spec.model)
             }()
-            let primary = try await start(binary: binary, arguments: QEMUInstance.probeArguments(accelerator: accelerator))
+            let arguments = QEMUInstance.probeArguments(accelerator: accelerator)
+            let recorder = try recordPath.map {
+                try SessionRecorder(path: $0, header: SessionHeader(arch: QEMUBinary.hostArch, accelerator: accelerator,
+                                                                      binary: binary, arguments: arguments))
+            }
+            let primary = try await start(binary: binary, arguments: arguments, recorder: recorder)
             let inputs: GuestCPUPredictor.Inputs
             do {
                 inputs = try await gatherInputs(client: primary.client, spec: spec, reference: await referenceExpansion)
             } catch {
                 await primary.shutdown()
+                try? recorder?.finish()
                 throw error
             }
             await primary.shutdown()
+            try recorder?.finish()
             let prediction = GuestCPUPredictor.predict(inputs)
             var realized: [RealizedCPU] = []
             if live {
@@ -164,12 +173,14 @@ public struct GuestCPUChecker: Sendable {
         }
     }
 
-    private func start(binary: String, arguments: [String]) async throws -> QEMUInstance {
-        try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments, configuration: configuration())
+    private func start(binary: String, arguments: [String], recorder: SessionRecorder? = nil) async throws -> QEMUInstance {
+        try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments,
+                                     configuration: configuration(recorder: recorder))
     }
 
-    private func configuration() -> QMPClient.Configuration {
+    private func configuration(recorder: SessionRecorder? = nil) -> QMPClient.Configuration {
         var configuration = QMPClient.Configuration()
+        configuration.recorder = recorder
         configuration.commandTimeout = timeout
         configuration.connectTimeout = min(timeout, .seconds(30))
         return configuration

@@ -117,7 +117,7 @@ public enum GuestCPUPredictor {
         if !defaults.isEmpty {
             let reference = inputs.reference.map { $0.expansion.enabled(names: names, features: featureSet) }
             for entry in defaults where featureSet.contains(entry.feature) {
-                let ownValue = reference.map { $0.contains(entry.feature) } ?? !entry.enabled
+                let ownValue = reference.map { $0.contains(entry.feature) } ?? false
                 if ownValue { definition.insert(entry.feature) } else { definition.remove(entry.feature) }
             }
             // SVM sub-features switch off with svm under KVM: the model's own value comes from the reference.

@@ -7,7 +7,7 @@ struct QMPProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qmp-probe",
         abstract: "A QMP client and CPU-expansion prober for QEMU.",
-        subcommands: [ProbeCommand.self, ExecCommand.self, ConvertCommand.self],
+        subcommands: [ProbeCommand.self, ExecCommand.self, ConvertCommand.self, CompareCommand.self, BaselineCommand.self],
         defaultSubcommand: nil
     )
 

@@ -76,7 +76,7 @@ public struct BaselineReport: Sendable {
                 }
             }
             if !skipped.isEmpty {
-                lines.append("  <!-- not CPU features to libvirt (KVM paravirtual, set by QEMU's defaults): \(skipped.joined(separator: " ")) -->")
+                lines.append("  <!-- KVM paravirtual features, not CPU features to libvirt (left out): \(skipped.joined(separator: " ")) -->")
             }
             lines.append("</cpu>")
             return lines.joined(separator: "\n")

@@ -2,6 +2,8 @@
 public enum BaselineTextReport {
     /// How many host labels to name per group before "and N more".
     public static let hostsShown = 6
+    /// How many blocking features to name per group before "(+N more)" (`--json` has them all).
+    public static let featuresShown = 8
 
     /// Renders the report.
     public static func render(_ report: BaselineReport) -> String {
@@ -39,7 +41,9 @@ public enum BaselineTextReport {
 
     /// One group: why, then which hosts.
     static func describe(_ group: BaselineReport.Blocking, _ report: BaselineReport) -> String {
-        let why = group.missing ? "missing" : group.unknown ? "usability unknown" : group.blockers.isEmpty ? "not usable" : group.blockers.joined(separator: " ")
+        let shown = group.blockers.prefix(featuresShown).joined(separator: " ")
+            + (group.blockers.count > featuresShown ? " (+\(group.blockers.count - featuresShown) more)" : "")
+        let why = group.missing ? "missing" : group.unknown ? "usability unknown" : group.blockers.isEmpty ? "not usable" : shown
         let labels = group.hosts.prefix(hostsShown).map { report.hosts[$0].label }
         let more = group.hosts.count > hostsShown ? " and \(group.hosts.count - hostsShown) more" : ""
         return "\(why) (\(labels.joined(separator: ", "))\(more))"

@@ -45,6 +45,7 @@ extension ModelVerdict {
         object["compatible"] = .bool(compatible)
         object["basis"] = .string(basis.rawValue)
         object["model_missing"] = .bool(modelMissing)
+        object["dst_model"] = destinationModel.map(JSON.string) ?? .null
         object["src_usable"] = sourceUsable.map(JSON.bool) ?? .null
         object["dst_usable"] = destinationUsable.map(JSON.bool) ?? .null
         object["guest"] = list(guest)

@@ -54,7 +54,8 @@ public enum CompareTextReport {
         }
         if detailed, let added = verdict.added, !added.isEmpty { parts.append("SRC's QEMU added: \(TextReport.mark(added))") }
         if detailed, !verdict.filtered.isEmpty { parts.append("filtered on SRC: \(verdict.filtered.joined(separator: " "))") }
-        if verdict.basis == .model { parts.append("(checked by model: SRC did not expand it)") }
+        if let definition = verdict.destinationModel { parts.append("checked as \(definition) on DST") }
+        if detailed, verdict.basis == .model { parts.append("checked by model: SRC did not expand it") }
         return parts.joined(separator: "; ")
     }
 

@@ -12,11 +12,17 @@ public enum CompatibilityCheck {
         verdict.filtered = index.names(guest.filtered)
         verdict.added = guest.added.map(index.names)
         verdict.basis = guest.features == nil ? .model : .features
-        guard let model = destination.model(guest.spec.model) else {
+        guard let named = destination.model(guest.spec.model) else {
             verdict.modelMissing = true
             return verdict
         }
-        verdict.destinationUsable = model.usable
+        verdict.destinationUsable = named.usable
+        // Both sides realize the same versioned model under the guest's machine type; the probes' `alias-of` may
+        // differ (it follows the probe's machine), so check the definition the source resolved the name to. A
+        // source without versions (QEMU before 4.1) runs the legacy definitions, which are the `-v1` models.
+        let resolved = guest.resolvedName ?? (named.aliasOf != nil ? guest.spec.model + "-v1" : nil)
+        let model = resolved.flatMap { destination.model($0) } ?? named
+        if model.name != named.name, model.name != named.aliasOf { verdict.destinationModel = model.name }
         var unavailable = FeatureSet(), notInHost = FeatureSet(), unknown = FeatureSet()
         func checkOutside(_ features: FeatureSet) {
             // Features the destination's model does not ask for itself: its QEMU must know them, its host give them.

@@ -17,11 +17,15 @@ public struct GuestCPU: Sendable {
     public var added: FeatureSet?
     /// Features of the guest that the source host marks as not migratable (`invtsc`).
     public var nonMigratable: FeatureSet
+    /// The versioned model the name resolved to on the source (`alias-of`), nil for QEMU before 4.1 (whose
+    /// unversioned models are the legacy definitions, `-v1`) and for models that are not aliases.
+    public var resolvedName: String?
 
     /// Works out the guest CPU of `spec` on `source`; nil when the source has no such model.
     public init?(spec: CPUSpec, on source: AcceleratorCapabilities, index: inout FeatureIndex) {
         guard let model = source.model(spec.model) else { return nil }
         self.spec = spec
+        resolvedName = model.aliasOf
         var on = FeatureSet(), off = FeatureSet(), optional = FeatureSet()
         for (name, request) in spec.requests {
             let id = index.intern(name)

@@ -49,6 +49,9 @@ public struct ModelVerdict: Sendable, Equatable {
     public var basis: Basis = .features
     /// The destination has no model of that name.
     public var modelMissing = false
+    /// The destination's definition checked when it is not the named one: the versioned model the source resolved
+    /// the name to (or `-v1` for a source without versions).
+    public var destinationModel: String?
     /// Whether the model is usable on the destination as it stands (its own verdict, nil when unknown or missing).
     public var destinationUsable: Bool?
     /// Whether the model is usable on the source as it stands (nil when unknown).

@@ -160,7 +160,7 @@ public enum CompatibilityHTML {
             .blocked { background: \(colors[.blocked]!); }
             .missing { background: \(colors[.missing]!); color: #444; }
             .unknown { background: \(colors[.unknown]!); }
-            pre.footer, p.footer { white-space: pre-wrap; font: 12px/1.4 ui-monospace, monospace; margin: 6px 0; max-width: 1300px; }
+            pre.footer, p.footer { white-space: pre-wrap; overflow-wrap: anywhere; font: 12px/1.4 ui-monospace, monospace; margin: 6px 0; max-width: 1300px; }
             </style></head><body>
             <h1>\(escape(title))</h1>
 

@@ -5,6 +5,8 @@
 set -euo pipefail
 
 packages=(libjson-c-dev pkg-config qemu-system-x86 qemu-utils socat)
+# chromium: the compare/baseline HTML tests render the page headless (screenshot and DOM).
+packages+=(chromium)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -29,6 +29,14 @@ public struct BaselineReport: Sendable {
         public var blockers: [String]
         /// QEMU did not report whether the model is usable.
         public var unknown: Bool
+
+        /// A group from its parts.
+        public init(hosts: [Int], missing: Bool, blockers: [String], unknown: Bool) {
+            self.hosts = hosts
+            self.missing = missing
+            self.blockers = blockers
+            self.unknown = unknown
+        }
     }
 
     /// One model across the fleet.

@@ -46,6 +46,7 @@ extension ModelVerdict {
         object["basis"] = .string(basis.rawValue)
         object["model_missing"] = .bool(modelMissing)
         object["dst_model"] = destinationModel.map(JSON.string) ?? .null
+        object["src_model"] = sourceModel.map(JSON.string) ?? .null
         object["src_usable"] = sourceUsable.map(JSON.bool) ?? .null
         object["dst_usable"] = destinationUsable.map(JSON.bool) ?? .null
         object["guest"] = list(guest)

@@ -87,7 +87,14 @@ public struct CompareReport: Sendable {
             }
             var verdicts: [ModelVerdict] = []
             for spec in specs {
-                guard let guest = GuestCPU(spec: spec, on: src, index: &index) else { continue }
+                // A destination without versioned models (QEMU before 4.1) only runs old machine types, where the
+                // source resolves the name to the legacy definition, `-v1`.
+                var definition: String?
+                if let alias = src.model(spec.model)?.aliasOf, let named = dst.model(spec.model), named.aliasOf == nil,
+                   dst.model(alias) == nil, src.model(spec.model + "-v1") != nil {
+                    definition = spec.model + "-v1"
+                }
+                guard let guest = GuestCPU(spec: spec, on: src, definition: definition, index: &index) else { continue }
                 var verdict = CompatibilityCheck.check(guest, on: dst, index: index)
                 verdict.sourceUsable = src.model(spec.model)?.usable
                 verdicts.append(verdict)

@@ -55,6 +55,7 @@ public enum CompareTextReport {
         if detailed, let added = verdict.added, !added.isEmpty { parts.append("SRC's QEMU added: \(TextReport.mark(added))") }
         if detailed, !verdict.filtered.isEmpty { parts.append("filtered on SRC: \(verdict.filtered.joined(separator: " "))") }
         if let definition = verdict.destinationModel { parts.append("checked as \(definition) on DST") }
+        if let definition = verdict.sourceModel { parts.append("taken as \(definition) on SRC") }
         if detailed, verdict.basis == .model { parts.append("checked by model: SRC did not expand it") }
         return parts.joined(separator: "; ")
     }

@@ -23,6 +23,9 @@ public enum CompatibilityCheck {
         let resolved = guest.resolvedName ?? (named.aliasOf != nil ? guest.spec.model + "-v1" : nil)
         let model = resolved.flatMap { destination.model($0) } ?? named
         if model.name != named.name, model.name != named.aliasOf { verdict.destinationModel = model.name }
+        if let resolved, destination.model(resolved) == nil, resolved != named.aliasOf {
+            verdict.sourceModel = resolved
+        }
         var unavailable = FeatureSet(), notInHost = FeatureSet(), unknown = FeatureSet()
         func checkOutside(_ features: FeatureSet) {
             // Features the destination's model does not ask for itself: its QEMU must know them, its host give them.

@@ -157,18 +157,18 @@ public enum FleetBaseline {
         func enabled(_ model: String, on host: Int) -> [String]? {
             sections[host].models.first { $0.name == model }?.enabled
         }
+        // Builds that did not expand the model (libvirt's recorded probes) are left out of its score.
         var best: (name: String, score: Int, outside: Int)?
         for candidate in candidates {
             var common: FeatureSet?
             var all = FeatureSet()
-            var complete = true
             for host in representatives {
-                guard let list = enabled(candidate, on: host) else { complete = false; break }
+                guard let list = enabled(candidate, on: host) else { continue }
                 let set = index.set(list, featuresOnly: true)
                 common = common.map { $0.intersection(set) } ?? set
                 all.formUnion(set)
             }
-            guard complete, let common else { continue }
+            guard let common else { continue }
             let score = common.intersectionCount(shared)
             let outside = all.subtracting(shared).count
             if best == nil || score > best!.score || (score == best!.score && outside < best!.outside) {
@@ -183,11 +183,15 @@ public enum FleetBaseline {
         // model has a feature that not all host models share (and every QEMU of the fleet knows).
         var common: FeatureSet?
         var all = FeatureSet()
+        var unexpanded = 0
         for host in sections.indices {
-            guard let list = enabled(chosen, on: host) else { continue }
+            guard let list = enabled(chosen, on: host) else { unexpanded += 1; continue }
             let set = index.set(list, featuresOnly: true)
             common = common.map { $0.intersection(set) } ?? set
             all.formUnion(set)
+        }
+        if unexpanded > 0 {
+            notes.append("\(chosen)'s features are taken from the \(sections.count - unexpanded) host(s) that expanded it; \(unexpanded) did not and are taken to define it the same way")
         }
         let plus = shared.subtracting(common ?? FeatureSet())
         let minus = all.subtracting(shared).intersection(known)

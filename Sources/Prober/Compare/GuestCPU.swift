@@ -21,11 +21,13 @@ public struct GuestCPU: Sendable {
     /// unversioned models are the legacy definitions, `-v1`) and for models that are not aliases.
     public var resolvedName: String?
 
-    /// Works out the guest CPU of `spec` on `source`; nil when the source has no such model.
-    public init?(spec: CPUSpec, on source: AcceleratorCapabilities, index: inout FeatureIndex) {
-        guard let model = source.model(spec.model) else { return nil }
+    /// Works out the guest CPU of `spec` on `source`; nil when the source has no such model. `definition` names the
+    /// source model to take the features from when it is not the named one (`NAME-v1` when the destination's QEMU
+    /// has no versions: the guest then runs an old machine type, which resolves names to the legacy definitions).
+    public init?(spec: CPUSpec, on source: AcceleratorCapabilities, definition: String? = nil, index: inout FeatureIndex) {
+        guard source.model(spec.model) != nil, let model = source.model(definition ?? spec.model) else { return nil }
         self.spec = spec
-        resolvedName = model.aliasOf
+        resolvedName = definition ?? model.aliasOf
         var on = FeatureSet(), off = FeatureSet(), optional = FeatureSet()
         for (name, request) in spec.requests {
             let id = index.intern(name)

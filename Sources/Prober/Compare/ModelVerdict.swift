@@ -52,6 +52,9 @@ public struct ModelVerdict: Sendable, Equatable {
     /// The destination's definition checked when it is not the named one: the versioned model the source resolved
     /// the name to (or `-v1` for a source without versions).
     public var destinationModel: String?
+    /// The source's definition the guest was taken from when the destination has no such versioned model: `NAME-v1`,
+    /// the legacy definition an old machine type runs (the destination's QEMU has no versions).
+    public var sourceModel: String?
     /// Whether the model is usable on the destination as it stands (its own verdict, nil when unknown or missing).
     public var destinationUsable: Bool?
     /// Whether the model is usable on the source as it stands (nil when unknown).

@@ -5,8 +5,6 @@
 set -euo pipefail
 
 packages=(libjson-c-dev pkg-config qemu-system-x86 qemu-utils socat)
-# chromium: the compare/baseline HTML tests render the page headless (screenshot and DOM).
-packages+=(chromium)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -23,4 +21,13 @@ fi
 if ! command -v swift >/dev/null && [[ ! -x /opt/swift/usr/bin/swift ]]; then
     echo "Swift 6 is required: put it on PATH (or at /opt/swift)" >&2
     exit 1
+fi
+
+# compare/baseline: the HTML tests render the page with headless Chromium (screenshot and DOM).
+if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "installing: chromium" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi

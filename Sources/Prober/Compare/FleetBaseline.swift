@@ -68,13 +68,18 @@ public enum FleetBaseline {
             }
         }
 
+        var buildsSeen = Set<String>()
         for (hostIndex, section) in sections.enumerated() {
             if let host = section.hostModel {
                 let set = index.set(host.migratable, featuresOnly: true)
                 if shared == nil { shared = set } else { shared!.formIntersection(set) }
-                let booleans = host.props.compactMap { key, value in value.boolValue == nil ? nil : key }
-                let known = index.set(booleans, featuresOnly: true)
-                if knownEverywhere == nil { knownEverywhere = known } else { knownEverywhere!.formIntersection(known) }
+                // The feature names a QEMU knows depend on its build only: read them once per build.
+                if buildsSeen.insert(builds[hostIndex]).inserted {
+                    var booleans: [String] = []
+                    for (key, value) in host.props where value.boolValue != nil { booleans.append(key) }
+                    let known = index.set(booleans, featuresOnly: true)
+                    if knownEverywhere == nil { knownEverywhere = known } else { knownEverywhere!.formIntersection(known) }
+                }
             } else {
                 hostsWithoutHostModel.append(labels[hostIndex])
                 shared = FeatureSet()

@@ -53,6 +53,11 @@ let package = Package(
             dependencies: ["QMP"],
             path: "benchmarks/load-bench"
         ),
+        .executableTarget(
+            name: "baseline-bench",
+            dependencies: ["Prober", "QMP"],
+            path: "benchmarks/baseline-bench"
+        ),
         .testTarget(name: "QMPTests", dependencies: ["QMP"]),
         .testTarget(name: "LiveQEMUTests", dependencies: ["QMP", "Prober"]),
         .testTarget(name: "ProberTests", dependencies: ["Prober", "QMP"]),

@@ -31,3 +31,12 @@ if ! python3 -c "import jsonschema" 2>/dev/null; then
         DEBIAN_FRONTEND=noninteractive ${sudo:-} apt-get install -y -qq --no-install-recommends python3-jsonschema >/dev/null
     }
 fi
+
+# compare/baseline: the HTML tests render the page with headless Chromium (screenshot and DOM).
+if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "installing: chromium" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi

@@ -7,8 +7,8 @@ struct QMPProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qmp-probe",
         abstract: "A QMP client and CPU-expansion prober for QEMU.",
-        subcommands: [ProbeCommand.self, CPUCommand.self, ExecCommand.self, ConvertCommand.self,
-                      QEMUCompareCommand.self, QEMUBaselineCommand.self],
+        subcommands: [ProbeCommand.self, CPUCommand.self, CompareCommand.self, BaselineCommand.self, ExecCommand.self,
+                      ConvertCommand.self, QEMUCompareCommand.self, QEMUBaselineCommand.self],
         defaultSubcommand: nil
     )
 

@@ -40,8 +40,8 @@ struct GuestCPUTests {
         #expect(throws: ProberError.self) {
             try LibvirtDomainCPU(xml: Data("<cpu><model>a</model><feature policy='maybe' name='x'/></cpu>".utf8), source: "x")
         }
-        #expect(LibvirtFeatureNames.libvirt("pclmulqdq") == "pclmuldq")
-        #expect(LibvirtFeatureNames.qemu("pclmuldq") == "pclmulqdq")
+        #expect(LibvirtFeatureNames.libvirtName(forQEMU: "pclmulqdq") == "pclmuldq")
+        #expect(LibvirtFeatureNames.qemuName(forLibvirt: "pclmuldq") == "pclmulqdq")
     }
 
     static func expansion(_ features: [String: Bool]) -> CPUModelExpansion {

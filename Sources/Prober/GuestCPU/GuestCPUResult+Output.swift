@@ -49,7 +49,7 @@ extension GuestCPUResult {
     }
 
     static func featureElement(_ feature: String, policy: String) -> String {
-        "  <feature policy='\(policy)' name='\(escape(LibvirtFeatureNames.libvirt(feature)))'/>"
+        "  <feature policy='\(policy)' name='\(escape(LibvirtFeatureNames.libvirtName(forQEMU: feature) ?? feature))'/>"
     }
 
     static func escape(_ text: String) -> String {

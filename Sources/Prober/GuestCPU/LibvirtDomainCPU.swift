@@ -66,14 +66,14 @@ public struct LibvirtDomainCPU: Sendable, Equatable {
         var spec = GuestCPUSpec(model: name)
         for feature in features {
             let enabled = ["require", "force", "optional"].contains(feature.policy)
-            spec.features.append((LibvirtFeatureNames.qemu(feature.name), enabled))
+            spec.features.append((LibvirtFeatureNames.qemuName(forLibvirt: feature.name), enabled))
         }
         return spec
     }
 
     /// QEMU names of the features requested with `policy='optional'`.
     public var optionalFeatures: Set<String> {
-        Set(features.filter { $0.policy == "optional" }.map { LibvirtFeatureNames.qemu($0.name) })
+        Set(features.filter { $0.policy == "optional" }.map { LibvirtFeatureNames.qemuName(forLibvirt: $0.name) })
     }
 
     private final class Reader: NSObject, XMLParserDelegate {

@@ -1,0 +1,51 @@
+/// The readable summary of a ``BaselineReport`` for a terminal.
+public enum BaselineTextReport {
+    /// How many host labels to name per group before "and N more".
+    public static let hostsShown = 6
+    /// How many blocking features to name per group before "(+N more)" (`--json` has them all).
+    public static let featuresShown = 8
+
+    /// Renders the report.
+    public static func render(_ report: BaselineReport) -> String {
+        var out = "\(report.hosts.count) host\(report.hosts.count == 1 ? "" : "s"):"
+        if report.hosts.count <= 12 {
+            out += "\n" + report.hosts.map { "  \($0.label): QEMU \($0.version), \($0.arch ?? "unknown arch")" }.joined(separator: "\n") + "\n"
+        } else {
+            var versions: [String: Int] = [:]
+            for host in report.hosts { versions["QEMU \(host.version)", default: 0] += 1 }
+            out += " " + versions.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(separator: ", ") + "\n"
+        }
+        for accelerator in report.accelerators {
+            let everywhere = accelerator.models.filter(\.usableEverywhere)
+            out += "\n== \(accelerator.name): \(accelerator.models.count) models, \(everywhere.count) usable on every host\n"
+            if !everywhere.isEmpty { out += CompareTextReport.wrap("usable on every host:", everywhere.map(\.name)) }
+            let blocked = accelerator.models.filter { !$0.usableEverywhere }
+            if !blocked.isEmpty {
+                out += "blocked somewhere:\n"
+                let width = min(28, (blocked.map(\.name.count).max() ?? 10) + 2)
+                for row in blocked {
+                    let count = row.blockedBy.reduce(0) { $0 + $1.hosts.count }
+                    out += "  " + CompareTextReport.pad(row.name, width) + "blocked on \(count)/\(report.hosts.count): "
+                    out += row.blockedBy.map { describe($0, report) }.joined(separator: "; ") + "\n"
+                }
+            }
+            out += CompareTextReport.wrap("shared host-model features (\(accelerator.shared.count)):", accelerator.shared)
+            if let baseline = accelerator.baseline {
+                out += "baseline -cpu: \(baseline.cpuString)\n"
+                out += "baseline libvirt:\n\(baseline.libvirtXML)\n"
+            }
+            for note in accelerator.notes { out += "note: \(note)\n" }
+        }
+        return out
+    }
+
+    /// One group: why, then which hosts.
+    static func describe(_ group: BaselineReport.Blocking, _ report: BaselineReport) -> String {
+        let shown = group.blockers.prefix(featuresShown).joined(separator: " ")
+            + (group.blockers.count > featuresShown ? " (+\(group.blockers.count - featuresShown) more)" : "")
+        let why = group.missing ? "missing" : group.unknown ? "usability unknown" : group.blockers.isEmpty ? "not usable" : shown
+        let labels = group.hosts.prefix(hostsShown).map { report.hosts[$0].label }
+        let more = group.hosts.count > hostsShown ? " and \(group.hosts.count - hostsShown) more" : ""
+        return "\(why) (\(labels.joined(separator: ", "))\(more))"
+    }
+}

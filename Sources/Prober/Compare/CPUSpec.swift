@@ -1,0 +1,166 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// A guest CPU as the user asks for it: a model and feature switches, from QEMU's `-cpu` syntax
+/// (`MODEL[,+feat|-feat|feat=on|off...]`) or a libvirt domain XML's `<cpu>` (`<model>` and
+/// `<feature policy=... name=...>`). Feature names are QEMU's (libvirt's are translated).
+public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
+    /// What the spec asks of one feature.
+    public enum Request: String, Sendable, Equatable {
+        /// The feature must be on (`+feat`, `feat=on`, libvirt `require`/`force`).
+        case on
+        /// The feature must be off (`-feat`, `feat=off`, libvirt `disable`/`forbid`).
+        case off
+        /// On when the source host can give it, else off (libvirt `optional`).
+        case optional
+    }
+
+    /// The CPU model name.
+    public var model: String
+    /// The feature switches in the order given (a later switch of the same feature wins).
+    public var features: [(name: String, request: Request)]
+
+    /// A spec from its parts.
+    public init(model: String, features: [(name: String, request: Request)] = []) {
+        self.model = model
+        self.features = features
+    }
+
+    /// The final request per feature (later switches win).
+    public var requests: [String: Request] {
+        var result: [String: Request] = [:]
+        for (name, request) in features { result[name] = request }
+        return result
+    }
+
+    /// The spec in `-cpu` syntax (`optional` shown as `feat=optional`).
+    public var description: String {
+        ([model] + features.map { name, request in
+            switch request {
+            case .on: return "+\(name)"
+            case .off: return "-\(name)"
+            case .optional: return "\(name)=optional"
+            }
+        }).joined(separator: ",")
+    }
+
+    public static func == (lhs: CPUSpec, rhs: CPUSpec) -> Bool {
+        lhs.model == rhs.model && lhs.features.map(\.name) == rhs.features.map(\.name)
+            && lhs.features.map(\.request) == rhs.features.map(\.request)
+    }
+
+    /// Parses QEMU's `-cpu` syntax: `MODEL[,+feat|-feat|feat=on|off|true|false|yes|no...]`.
+    /// - Throws: ``ProberError/invalidInput(_:)`` for an empty model or a switch that is not a feature switch.
+    public static func parse(_ text: String) throws -> CPUSpec {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        guard let model = parts.first, !model.isEmpty, !model.hasPrefix("+"), !model.hasPrefix("-"), !model.contains("=") else {
+            throw ProberError.invalidInput("--cpu '\(text)': expected MODEL[,+feat|-feat|feat=on|off...], starting with a model name")
+        }
+        var features: [(name: String, request: Request)] = []
+        for part in parts.dropFirst() {
+            if part.isEmpty { throw ProberError.invalidInput("--cpu '\(text)': an empty switch") }
+            if part.hasPrefix("+") || part.hasPrefix("-") {
+                let name = String(part.dropFirst())
+                guard isFeatureName(name) else { throw ProberError.invalidInput("--cpu '\(text)': '\(part)' is not a feature switch") }
+                features.append((name, part.hasPrefix("+") ? .on : .off))
+                continue
+            }
+            let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pieces.count == 2, isFeatureName(pieces[0]) else {
+                throw ProberError.invalidInput("--cpu '\(text)': '\(part)' is not a feature switch (+feat, -feat, feat=on|off)")
+            }
+            switch pieces[1].lowercased() {
+            case "on", "true", "yes": features.append((pieces[0], .on))
+            case "off", "false", "no": features.append((pieces[0], .off))
+            default:
+                throw ProberError.invalidInput("--cpu '\(text)': '\(part)': only feature switches are supported (feat=on|off), not other CPU properties")
+            }
+        }
+        return CPUSpec(model: model, features: features)
+    }
+
+    /// Reads the `<cpu>` element of a libvirt domain XML (or a bare `<cpu>` document): `mode='custom'` (the default)
+    /// with `<model>` and `<feature policy='require|force|optional|disable|forbid' name=...>`; `host-passthrough`
+    /// is the `host` model and `maximum` the `max` model.
+    /// - Throws: ``ProberError/invalidInput(_:)`` naming `source` when there is no usable `<cpu>`.
+    public static func parseDomainXML(_ data: Data, source: String) throws -> CPUSpec {
+        let reader = DomainCPUReader()
+        let parser = XMLParser(data: data)
+        parser.delegate = reader
+        guard parser.parse() else {
+            throw ProberError.invalidInput("\(source): not well-formed XML (\(parser.parserError.map { "\($0.localizedDescription)" } ?? "unknown error"), line \(parser.lineNumber))")
+        }
+        guard reader.foundCPU else { throw ProberError.invalidInput("\(source): no <cpu> element") }
+        if let error = reader.error { throw ProberError.invalidInput("\(source): \(error)") }
+        let model: String
+        switch reader.mode ?? "custom" {
+        case "custom":
+            let name = reader.model.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !name.isEmpty else { throw ProberError.invalidInput("\(source): <cpu mode='custom'> without a <model>") }
+            model = name
+        case "host-passthrough": model = "host"
+        case "maximum": model = "max"
+        case let mode:
+            throw ProberError.invalidInput("\(source): <cpu mode='\(mode)'> is not supported (use custom, host-passthrough or maximum)")
+        }
+        return CPUSpec(model: model, features: reader.features)
+    }
+
+    private static func isFeatureName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) }
+    }
+}
+
+/// Collects the first `<cpu>` element of a libvirt XML document.
+private final class DomainCPUReader: NSObject, XMLParserDelegate, @unchecked Sendable {
+    var foundCPU = false
+    var mode: String?
+    var model = ""
+    var features: [(name: String, request: CPUSpec.Request)] = []
+    var error: String?
+    private var depth = 0
+    private var cpuDepth: Int?
+    private var inModel = false
+
+    func parser(_ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        depth += 1
+        if cpuDepth == nil, !foundCPU, element == "cpu" {
+            foundCPU = true
+            cpuDepth = depth
+            mode = attributes["mode"]
+            return
+        }
+        guard let cpuDepth, depth == cpuDepth + 1 else { return }
+        switch element {
+        case "model": inModel = true
+        case "feature":
+            guard let name = attributes["name"], !name.isEmpty else {
+                error = error ?? "<feature> without a name (line \(parser.lineNumber))"
+                return
+            }
+            let qemuName = LibvirtFeatureNames.qemuName(forLibvirt: name)
+            switch attributes["policy"] ?? "require" {
+            case "require", "force": features.append((qemuName, .on))
+            case "disable", "forbid": features.append((qemuName, .off))
+            case "optional": features.append((qemuName, .optional))
+            case let policy: error = error ?? "<feature name='\(name)'>: unknown policy '\(policy)' (line \(parser.lineNumber))"
+            }
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if inModel { model += string }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
+        if inModel, element == "model" { inModel = false }
+        if let cpuDepth, depth == cpuDepth, element == "cpu" { self.cpuDepth = nil }
+        depth -= 1
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import QMP
+
+/// One host's probe result, whatever it was read from (a `probe --json` report, our recording, libvirt's `.replies`).
+public struct HostResult: Sendable {
+    /// How the host is named in reports (`LABEL=` in the argument, else the first file's name without extension).
+    public var label: String
+    /// The files it was read from.
+    public var paths: [String]
+    /// The probe report (recordings are replayed and computed; JSON is read back).
+    public var report: ProbeReport
+
+    /// A result from its parts.
+    public init(label: String, paths: [String], report: ProbeReport) {
+        self.label = label
+        self.paths = paths
+        self.report = report
+    }
+
+    /// The accelerators of the result, in report order.
+    public var acceleratorNames: [String] { report.accelerators.map(\.name) }
+
+    /// One accelerator's section, when present.
+    public func accelerator(_ name: String) -> ProbeReport.Accelerator? {
+        report.accelerators.first { $0.name == name }
+    }
+}

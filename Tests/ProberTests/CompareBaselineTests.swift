@@ -41,7 +41,7 @@ struct CompareBaselineTests {
         #expect(!xml.contains("name='lahf-lm'") && !xml.contains("name='kvm-pv-ipi'"))
         #expect(xml.contains("+kvm-pv-ipi"))
         #expect(report.satisfied)
-        #expect(try CompareTestSupport.schemaErrors(report.json, schema: "baseline-report") == nil)
+        #expect(try await CompareTestSupport.schemaErrors(report.json, schema: "baseline-report") == nil)
     }
 
     @Test("under TCG: Westmere has the most shared features of the models both run")
@@ -88,7 +88,7 @@ struct CompareBaselineTests {
         let baseline = try #require(kvm.baseline)
         #expect(baseline.cpuString == "pentium3,+3dnowprefetch,+arat,+clflush,+clflushopt,+cx16,+kvm-pv-tlb-flush,+kvm-pv-unhalt,+lahf-lm,+lm,+nx,+sse2,+syscall,+tsc-adjust,+tsc-deadline,+umip")
         #expect(kvm.notes.contains { $0.contains("taken from the 2 host(s) that expanded it") })
-        #expect(try CompareTestSupport.schemaErrors(report.json, schema: "baseline-report") == nil)
+        #expect(try await CompareTestSupport.schemaErrors(report.json, schema: "baseline-report") == nil)
         let text = BaselineTextReport.render(report)
         #expect(text.contains("  qemu64                     blocked on 2/4: pni (7.2, 10.0)\n") || text.contains("qemu64"))
         #expect(text.contains("baseline -cpu: pentium3,+3dnowprefetch"))

@@ -9,29 +9,29 @@ struct CompareCommandTests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("qmp-probe").path
     }
 
-    static func run(_ arguments: [String]) throws -> (Int32, String) {
+    static func run(_ arguments: [String]) async throws -> (Int32, String) {
         try #require(FileManager.default.isExecutableFile(atPath: executable), "\(executable) is not built")
-        return try CompareTestSupport.run(executable, arguments)
+        return try await CompareTestSupport.run(executable, arguments)
     }
 
     @Test("exit status 0, 1 and 2, with the answer on stdout or the error on stderr")
-    func exitStatuses() throws {
+    func exitStatuses() async throws {
         let old = ProberTestSupport.recorded("qemu-7.2-x86_64-tcg.jsonl")
         let new = ProberTestSupport.recorded("qemu-10.0-x86_64-tcg.jsonl")
-        let (compatible, text) = try Self.run(["compare", old, new, "--cpu", "Haswell"])
+        let (compatible, text) = try await Self.run(["compare", old, new, "--cpu", "Haswell"])
         #expect(compatible == 0, "\(text)")
         #expect(text.contains("Haswell  compatible"))
-        let (blocked, blockedText) = try Self.run(["compare", new, old, "--cpu", "Haswell", "--json"])
+        let (blocked, blockedText) = try await Self.run(["compare", new, old, "--cpu", "Haswell", "--json"])
         #expect(blocked == 1)
         #expect(blockedText.contains(#""feature":"x2apic","reason":"dst-unavailable""#))
-        let (error, message) = try Self.run(["compare", new, old, "--cpu", "Haswell,level=13"])
+        let (error, message) = try await Self.run(["compare", new, old, "--cpu", "Haswell,level=13"])
         #expect(error == 2)
         #expect(message.contains("qmp-probe: --cpu 'Haswell,level=13'"))
-        let (missing, missingMessage) = try Self.run(["compare", new, "/nonexistent.json"])
+        let (missing, missingMessage) = try await Self.run(["compare", new, "/nonexistent.json"])
         #expect(missing == 2 && missingMessage.contains("/nonexistent.json: cannot be read"))
-        let (baseline, baselineText) = try Self.run(["baseline", old, new])
+        let (baseline, baselineText) = try await Self.run(["baseline", old, new])
         #expect(baseline == 0 && baselineText.contains("baseline -cpu: Westmere,"))
-        let (askedBlocked, _) = try Self.run(["baseline", old, new, "--model", "Haswell"])
+        let (askedBlocked, _) = try await Self.run(["baseline", old, new, "--model", "Haswell"])
         #expect(askedBlocked == 1)
     }
 }

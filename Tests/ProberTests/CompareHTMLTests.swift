@@ -19,7 +19,7 @@ struct CompareHTMLTests {
         #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"))
         let page = try HeadlessChromium.write(html, name: "compare")
         defer { try? FileManager.default.removeItem(atPath: page) }
-        let dom = try HeadlessChromium.dumpDOM(page)
+        let dom = try await HeadlessChromium.dumpDOM(page)
         #expect(dom.contains("kvm: qemu-10.0 → qemu-7.2") && dom.contains("tcg: qemu-10.0 → qemu-7.2"))
         // Haswell's row: blocked by erms under KVM, by x2apic under TCG.
         let row = try #require(dom.range(of: "<th class=\"model\">Haswell</th>").map { String(dom[$0.upperBound...].prefix(400)) })
@@ -27,11 +27,11 @@ struct CompareHTMLTests {
         #expect(row.contains("DST's host lacks: erms") && row.contains("DST's host lacks: x2apic"), "\(row)")
         #expect(dom.contains("<th class=\"model\">SapphireRapids</th><td class=\"missing\""))
         #expect(dom.contains("<th class=\"model\">qemu64</th><td class=\"usable\""))
-        let png = try HeadlessChromium.screenshot(page)
+        let png = try await HeadlessChromium.screenshot(page)
         defer { try? FileManager.default.removeItem(atPath: png) }
         let attributes = try FileManager.default.attributesOfItem(atPath: png)
         #expect((attributes[.size] as? Int ?? 0) > 20_000)
-        let (width, height, counts) = try HeadlessChromium.colorCounts(png, [Self.usable, Self.blocked, Self.missing])
+        let (width, height, counts) = try await HeadlessChromium.colorCounts(png, [Self.usable, Self.blocked, Self.missing])
         #expect(width == 1400 && height == 900)
         // max and host (blocked) lead the table, then rows of usable cells: both colours fill whole cells.
         #expect(counts[Self.blocked, default: 0] > 20_000, "\(counts)")
@@ -44,13 +44,13 @@ struct CompareHTMLTests {
         let report = try FleetBaseline.compute(hosts: hosts, accelerators: ["tcg"])
         let page = try HeadlessChromium.write(CompatibilityHTML.render(report), name: "baseline")
         defer { try? FileManager.default.removeItem(atPath: page) }
-        let dom = try HeadlessChromium.dumpDOM(page)
+        let dom = try await HeadlessChromium.dumpDOM(page)
         #expect(dom.contains("<th>qemu-10.0<small>QEMU 10.0.2</small></th><th>qemu-7.2<small>QEMU 7.2.22</small></th>"))
         #expect(dom.contains("<th class=\"model\">Haswell</th><td class=\"blocked\" title=\"Haswell blocked\">hle invpcid pcid rtm tsc-deadline</td><td class=\"blocked\" title=\"Haswell blocked\">hle invpcid pcid rtm tsc-deadline x2apic</td>"))
         #expect(dom.contains("baseline -cpu: Westmere,"))
-        let png = try HeadlessChromium.screenshot(page)
+        let png = try await HeadlessChromium.screenshot(page)
         defer { try? FileManager.default.removeItem(atPath: png) }
-        let (_, _, counts) = try HeadlessChromium.colorCounts(png, [Self.usable, Self.blocked])
+        let (_, _, counts) = try await HeadlessChromium.colorCounts(png, [Self.usable, Self.blocked])
         #expect(counts[Self.usable, default: 0] > 20_000 && counts[Self.blocked, default: 0] > 5_000, "\(counts)")
 
         // 60 hosts (the two results, relabelled) fold into 2 columns of 30 identical hosts each.

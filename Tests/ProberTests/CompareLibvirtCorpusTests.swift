@@ -64,6 +64,6 @@ struct CompareLibvirtCorpusTests {
                 == ["avx": .unavailable, "avx2": .unavailable, "f16c": .unavailable, "fma": .unavailable])
         let max = CompareTestSupport.blockers(try CompareTestSupport.verdict(fromLocal, "kvm", "max"))
         #expect(max["kvm-asyncpf-int"] == .unknownFeature)
-        #expect(try CompareTestSupport.schemaErrors(fromLocal.json, schema: "compare-report") == nil)
+        #expect(try await CompareTestSupport.schemaErrors(fromLocal.json, schema: "compare-report") == nil)
     }
 }

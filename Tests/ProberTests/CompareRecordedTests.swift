@@ -148,7 +148,7 @@ struct CompareRecordedTests {
             let host = try await CompareTestSupport.recordedHost(version)
             let path = directory.path + "/qemu-\(version).json"
             try host.report.json.serialized().write(toFile: path, atomically: true, encoding: .utf8)
-            #expect(try ProberTestSupport.schemaErrors(host.report.json) == nil)
+            #expect(try await ProberTestSupport.schemaErrors(host.report.json) == nil)
             arguments.append(path)
         }
         let fromJSON = try CompareReport.compute(source: try await HostResultLoader.load(arguments[0]),
@@ -159,13 +159,13 @@ struct CompareRecordedTests {
             #expect(json.verdicts == recorded.verdicts)
         }
         #expect(fromJSON.source.label == "qemu-10.0")
-        #expect(try CompareTestSupport.schemaErrors(fromJSON.json, schema: "compare-report") == nil)
+        #expect(try await CompareTestSupport.schemaErrors(fromJSON.json, schema: "compare-report") == nil)
         let single = try await Self.compare("10.0", "7.2", accel: ["tcg"], cpu: try CPUSpec.parse("qemu64,+x2apic"))
-        #expect(try CompareTestSupport.schemaErrors(single.json, schema: "compare-report") == nil)
+        #expect(try await CompareTestSupport.schemaErrors(single.json, schema: "compare-report") == nil)
         // The schema does reject a wrong report.
         var broken = fromJSON.json.objectValue!
         broken["compatible"] = "no"
-        #expect(try CompareTestSupport.schemaErrors(.object(broken), schema: "compare-report") != nil)
+        #expect(try await CompareTestSupport.schemaErrors(.object(broken), schema: "compare-report") != nil)
     }
 
     @Test("the text output names the blockers and the result")

@@ -29,30 +29,14 @@ enum CompareTestSupport {
         Dictionary(verdict.blockers.map { ($0.feature, $0.reason) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Validates `json` against `schemas/NAME.schema.json` with Python's jsonschema; returns the error text.
-    static func schemaErrors(_ json: JSON, schema name: String) throws -> String? {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).json").path
-        try json.serialized().write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let (status, output) = try run("/usr/bin/env", ["python3", "-c", """
-            import json, sys, jsonschema
-            jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))
-            """, file, ProberTestSupport.repository + "/schemas/\(name).schema.json"])
-        return status == 0 ? nil : output
+    /// Validates `json` against `schemas/NAME.schema.json`; see ``ProberTestSupport/schemaErrors(_:schema:)``.
+    static func schemaErrors(_ json: JSON, schema name: String) async throws -> String? {
+        try await ProberTestSupport.schemaErrors(json, schema: "\(name).schema.json")
     }
 
-    /// Runs a program and returns its exit status and combined output.
-    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    /// Runs a program; see ``ProberTestSupport/run(_:_:stderr:)``.
+    static func run(_ executable: String, _ arguments: [String]) async throws -> (Int32, String) {
+        try await ProberTestSupport.run(executable, arguments)
     }
 
     private static let cache = HostCache()
@@ -95,30 +79,21 @@ enum HeadlessChromium {
     }
 
     /// Screenshots `page` (1400×900) to a PNG and returns its path.
-    static func screenshot(_ page: String) throws -> String {
+    static func screenshot(_ page: String) async throws -> String {
         let png = page.replacingOccurrences(of: ".html", with: ".png")
-        let (status, output) = try CompareTestSupport.run(try #require(binary), flags + ["--screenshot=\(png)", "file://\(page)"])
+        let (status, output) = try await CompareTestSupport.run(try #require(binary), flags + ["--screenshot=\(png)", "file://\(page)"])
         #expect(status == 0, "chromium failed: \(output)")
         return png
     }
 
     /// The DOM after loading `page`.
-    static func dumpDOM(_ page: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(binary))
-        process.arguments = flags + ["--dump-dom", "file://\(page)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: output, as: UTF8.self)
+    static func dumpDOM(_ page: String) async throws -> String {
+        try await ProberTestSupport.run(try #require(binary), flags + ["--dump-dom", "file://\(page)"], stderr: false).1
     }
 
     /// Decodes a PNG (8-bit RGB/RGBA, not interlaced: what Chromium writes) with Python's zlib and counts the
     /// pixels of each colour in `colors` (CSS hex); also returns the image size.
-    static func colorCounts(_ png: String, _ colors: [String]) throws -> (width: Int, height: Int, counts: [String: Int]) {
+    static func colorCounts(_ png: String, _ colors: [String]) async throws -> (width: Int, height: Int, counts: [String: Int]) {
         let script = """
             import struct, sys, zlib
             data = open(sys.argv[1], 'rb').read()
@@ -158,7 +133,7 @@ enum HeadlessChromium {
                 prev = line
             print(width, height, ' '.join(f'{k}={v}' for k, v in counts.items()))
             """
-        let (status, output) = try CompareTestSupport.run("/usr/bin/env", ["python3", "-c", script, png] + colors)
+        let (status, output) = try await CompareTestSupport.run("/usr/bin/env", ["python3", "-c", script, png] + colors)
         try #require(status == 0, "PNG decode failed: \(output)")
         let words = output.split(whereSeparator: \.isWhitespace)
         var counts: [String: Int] = [:]

@@ -82,7 +82,7 @@ struct GuestCPUTests {
         #expect(result.dropped.first { $0.feature == "pni" }?.cause == .hostFiltering)
         #expect(result.realized.isEmpty)
         #expect(result.prediction.notes.contains { $0.contains("no second accelerator") })
-        #expect(try ProberTestSupport.schemaErrors(result.json, schema: "cpu-check.schema.json") == nil)
+        #expect(try await ProberTestSupport.schemaErrors(result.json, schema: "cpu-check.schema.json") == nil)
     }
 
     @Test("replayed: an unknown model suggests the nearest names")
@@ -116,7 +116,7 @@ struct GuestCPUTests {
         #expect(tcg.dropped.allSatisfy { $0.cause == .hostFiltering })
         #expect(tcg.added.isEmpty)
         #expect(tcg.updatedCommandLine == "Haswell-noTSX,-hle,-invpcid,-pcid,-tsc-deadline,-vmx,-x2apic")
-        #expect(try ProberTestSupport.schemaErrors(tcg.json, schema: "cpu-check.schema.json") == nil)
+        #expect(try await ProberTestSupport.schemaErrors(tcg.json, schema: "cpu-check.schema.json") == nil)
     }
 
     @Test("nearest names")

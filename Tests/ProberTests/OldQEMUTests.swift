@@ -44,7 +44,7 @@ struct OldQEMUTests {
         let notes = report.accelerators[0].notes.joined(separator: "\n")
         #expect(notes.contains("does not report unavailable-features"))
         #expect(notes.contains("no query-cpu-model-expansion"))
-        #expect(try ProberTestSupport.schemaErrors(report.json) == nil)
+        #expect(try await ProberTestSupport.schemaErrors(report.json) == nil)
         #expect(TextReport.render(report).contains("2 unknown"))
     }
 }

@@ -15,10 +15,10 @@ enum ProberTestSupport {
     /// A file in `recorded-sessions/`.
     static func recorded(_ name: String) -> String { repository + "/recorded-sessions/" + name }
 
-    /// Every recording in `recorded-sessions/`.
+    /// Every full-probe recording in `recorded-sessions/` (`qemu-*.jsonl`; `cpu-*` are guest CPU checks).
     static var recordedSessions: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: repository + "/recorded-sessions")) ?? [])
-            .filter { $0.hasSuffix(".jsonl") }.sorted().map(recorded)
+            .filter { $0.hasPrefix("qemu-") && $0.hasSuffix(".jsonl") }.sorted().map(recorded)
     }
 
     /// `../shared/corpus/libvirt`, or nil when absent (a note is printed).
@@ -41,22 +41,37 @@ enum ProberTestSupport {
     }
 
     /// Validates `json` against `schemas/SCHEMA` (the probe report by default) with Python's jsonschema; returns the error text.
-    static func schemaErrors(_ json: JSON, schema: String = "probe-report.schema.json") throws -> String? {
+    static func schemaErrors(_ json: JSON, schema: String = "probe-report.schema.json") async throws -> String? {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).json").path
         try json.serialized().write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        let (status, output) = try await run("/usr/bin/env", ["python3", "-c", """
             import json, sys, jsonschema
             jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))
-            """, file, repository + "/schemas/" + schema]
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? nil : String(decoding: output, as: UTF8.self)
+            """, file, repository + "/schemas/" + schema])
+        return status == 0 ? nil : output
+    }
+
+    /// Runs a program to completion on a thread of its own (never blocking Swift's small cooperative pool, whose
+    /// starvation would delay other tests' timers) and returns its exit status and combined output.
+    static func run(_ executable: String, _ arguments: [String], stderr: Bool = true) async throws -> (Int32, String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                do {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: executable)
+                    process.arguments = arguments
+                    let pipe = Pipe()
+                    process.standardOutput = pipe
+                    process.standardError = stderr ? pipe : FileHandle.nullDevice
+                    try process.run()
+                    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    continuation.resume(returning: (process.terminationStatus, String(decoding: output, as: UTF8.self)))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
     }
 }

@@ -27,7 +27,7 @@ struct RecordedSessionsTests {
             // The one thing such a target cannot say: which models are usable.
             #expect(accelerator.notes.count == 1 && accelerator.notes[0].contains("unavailable-features"), "\(accelerator.notes)")
         }
-        #expect(try ProberTestSupport.schemaErrors(report.json) == nil)
+        #expect(try await ProberTestSupport.schemaErrors(report.json) == nil)
     }
 
     @Test("QEMU versions and model counts: 7.2 has 132 models, 10.0 has 154")

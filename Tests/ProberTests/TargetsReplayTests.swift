@@ -111,7 +111,7 @@ struct TargetsReplayTests {
         #expect(try ProberTestSupport.model(report, "tcg", "a64fx").enabled == ["aarch64", "pmu", "sve", "sve128", "sve256", "sve512"])
         #expect(try ProberTestSupport.model(report, "tcg", "cortex-a57").enabled == ["aarch64", "pmu"])
         #expect(try ProberTestSupport.model(report, "tcg", "cortex-a9").enabled == [])
-        #expect(try ProberTestSupport.schemaErrors(report.json) == nil)
+        #expect(try await ProberTestSupport.schemaErrors(report.json) == nil)
     }
 
     // MARK: libvirt's KVM sessions

@@ -97,7 +97,10 @@ public final class QMPClient: Sendable {
         let limit = configuration.connectTimeout
         let watchdog = Task { [weak self] in
             try await Task.sleep(for: limit)
-            self?.update { $0.streamFailed(.negotiationFailed("no greeting and negotiation within \(limit)")) }
+            self?.update { machine in
+                guard machine.runState == .connecting else { return .init() }  // negotiated just in time, or gone
+                return machine.streamFailed(.negotiationFailed("no greeting and negotiation within \(limit)"))
+            }
         }
         defer { watchdog.cancel() }
         _ = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSON, any Error>) in

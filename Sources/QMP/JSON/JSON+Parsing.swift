@@ -65,8 +65,15 @@ extension JSON {
             error = json_tokener_get_error(tokener)
             terminated = true
         }
+        func checkTrailing() throws {
+            let end = Int(json_tokener_get_parse_end(tokener))
+            if !terminated, end < buffer.count, buffer[end...].contains(where: { !JSON.isWhitespace($0) }) {
+                throw JSONParseError(reason: "unexpected data after the JSON value", offset: end)
+            }
+        }
         guard let object else {
             if error == json_tokener_success {
+                try checkTrailing()
                 return .null  // the literal `null`
             }
             if error == json_tokener_continue {
@@ -75,10 +82,7 @@ extension JSON {
             throw JSONParseError(reason: String(cString: json_tokener_error_desc(error)), offset: Int(json_tokener_get_parse_end(tokener)))
         }
         defer { json_object_put(object) }
-        let end = Int(json_tokener_get_parse_end(tokener))
-        if !terminated, end < buffer.count, buffer[end...].contains(where: { !JSON.isWhitespace($0) }) {
-            throw JSONParseError(reason: "unexpected data after the JSON value", offset: end)
-        }
+        try checkTrailing()
         return JSON(borrowing: object)
     }
 

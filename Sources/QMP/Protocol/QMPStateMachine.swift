@@ -206,6 +206,7 @@ public struct QMPStateMachine<Token> {
     /// The transport failed to parse the stream or hit a limit: the session ends with `error`.
     public mutating func streamFailed(_ error: QMPError) -> Effects {
         var effects = Effects()
+        guard runState != .idle else { return effects }  // the connection already ended
         fail(error, into: &effects)
         return effects
     }

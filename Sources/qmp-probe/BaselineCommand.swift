@@ -33,12 +33,10 @@ struct BaselineCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also write a self-contained HTML matrix (models by hosts) to FILE.")
     var html: String?
 
-    func validate() throws {
-        guard !results.isEmpty else { throw ValidationError("give at least one host result") }
-        guard ["kvm", "tcg", "all"].contains(accel) else { throw ValidationError("--accel must be kvm, tcg or all") }
-    }
-
     func run() async throws {
+        // Bad option values are errors like any other bad input: exit status 2.
+        guard !results.isEmpty else { throw ProbeExit.fail("give at least one host result") }
+        guard ["kvm", "tcg", "all"].contains(accel) else { throw ProbeExit.fail("--accel must be kvm, tcg or all, not '\(accel)'") }
         let report: BaselineReport
         do {
             let hosts = try await HostResultLoader.loadAll(results)

@@ -39,12 +39,10 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also write a self-contained HTML matrix to FILE.")
     var html: String?
 
-    func validate() throws {
-        if cpu != nil && domain != nil { throw ValidationError("give at most one of --cpu and --domain") }
-        guard ["kvm", "tcg", "all"].contains(accel) else { throw ValidationError("--accel must be kvm, tcg or all") }
-    }
-
     func run() async throws {
+        // Bad option values are errors like any other bad input: exit status 2.
+        if cpu != nil && domain != nil { throw ProbeExit.fail("give at most one of --cpu and --domain") }
+        guard ["kvm", "tcg", "all"].contains(accel) else { throw ProbeExit.fail("--accel must be kvm, tcg or all, not '\(accel)'") }
         let report: CompareReport
         do {
             var spec: CPUSpec?

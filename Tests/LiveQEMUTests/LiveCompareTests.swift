@@ -35,8 +35,9 @@ struct LiveCompareTests {
 
     @Test("TCG: a 10.0 guest needs x2apic (and 3dnowprefetch, rdseed, sha-ni) that 7.2's TCG lacks; a 7.2 guest runs on 10.0")
     func tcg() async throws {
+        let binary = try #require(LiveQEMU.newQEMU)
         async let old = Self.probe(nil, label: "7.2", accelerators: ["tcg"])
-        async let new = Self.probe(try #require(LiveQEMU.newQEMU), label: "10.0", accelerators: ["tcg"])
+        async let new = Self.probe(binary, label: "10.0", accelerators: ["tcg"])
         let (oldHost, newHost) = try await (old, new)
         #expect(oldHost.report.version.major == 7 && newHost.report.version.major == 10)
         let forward = try CompareReport.compute(source: newHost, destination: oldHost)
@@ -60,8 +61,9 @@ struct LiveCompareTests {
     @Test("KVM: each QEMU's guest against the other; on the recordings' host CPU, the same verdicts as the recordings",
           .enabled(if: QEMUBinary.kvmUsable, "/dev/kvm is not usable here"))
     func kvm() async throws {
+        let binary = try #require(LiveQEMU.newQEMU)
         async let old = Self.probe(nil, label: "7.2", accelerators: ["kvm"])
-        async let new = Self.probe(try #require(LiveQEMU.newQEMU), label: "10.0", accelerators: ["kvm"])
+        async let new = Self.probe(binary, label: "10.0", accelerators: ["kvm"])
         let (oldHost, newHost) = try await (old, new)
         let forward = try CompareReport.compute(source: newHost, destination: oldHost)
         let backward = try CompareReport.compute(source: oldHost, destination: newHost)

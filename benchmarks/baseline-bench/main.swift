@@ -1,11 +1,12 @@
 // baseline-bench: how `qmp-probe baseline` scales with the number of hosts.
 //
-//   swift run -c release baseline-bench [--hosts N] [--files M] [--seed S]
+//   swift run -c release baseline-bench [--hosts N] [--files M] [--seed S] [--profiles P] [--no-peer]
 //
 // The fleet is synthetic but derived from real results: recorded-sessions/ (QEMU 7.2 and 10.0, KVM and TCG, on
-// this project's machine). Host i starts from one of the two real results (alternating) and loses a random 0-8
-// features of its host model (seeded), as a host with older hardware or a masked CPU would: every model that asks
-// for a lost feature becomes unusable there, with those features added to its unavailable-features.
+// this project's machine). A hardware profile starts from one of the two real results (alternating) and loses a
+// random 0-8 features of its host model (seeded), as older hardware or a masked CPU would: every model that asks
+// for a lost feature becomes unusable there, with those features added to its unavailable-features. Each host
+// takes a random profile (--profiles P, default 64; 0: every host its own, the worst case for grouping).
 //
 // Prints, for N/8, N/4, N/2 and N hosts:
 //   fleet-baseline  HOSTS  SECONDS   the bitset implementation (FleetBaseline.compute), results in memory
@@ -21,6 +22,8 @@ struct Options {
     var hosts = 10_000
     var files = 200
     var seed: UInt64 = 42
+    var noPeer = false
+    var profiles = 64
 }
 
 func parseOptions() -> Options {
@@ -31,8 +34,10 @@ func parseOptions() -> Options {
         case "--hosts": options.hosts = Int(arguments.next() ?? "") ?? options.hosts
         case "--files": options.files = Int(arguments.next() ?? "") ?? options.files
         case "--seed": options.seed = UInt64(arguments.next() ?? "") ?? options.seed
+        case "--no-peer": options.noPeer = true
+        case "--profiles": options.profiles = Int(arguments.next() ?? "") ?? options.profiles
         default:
-            FileHandle.standardError.write(Data("usage: baseline-bench [--hosts N] [--files M] [--seed S]\n".utf8))
+            FileHandle.standardError.write(Data("usage: baseline-bench [--hosts N] [--files M] [--seed S] [--profiles P] [--no-peer]\n".utf8))
             exit(2)
         }
     }
@@ -73,8 +78,12 @@ func synthesize(_ base: HostResult, index: Int, random: inout SplitMix) -> HostR
     return HostResult(label: "host\(index)", paths: [], report: report)
 }
 
-/// The peer: the same baseline with string sets (canonical keys), no index, no bitsets.
+/// The peer: the same baseline with string sets (the reports' canonical names as they are), no index, no bitsets.
 enum StringSetBaseline {
+    static func isFeature(_ name: String) -> Bool {
+        !FeatureIndex.cpuOptions.contains(name) && !name.hasPrefix("hv-") && !name.hasPrefix("x-")
+    }
+
     struct Result: Equatable {
         var usableEverywhere: [String]
         var shared: Set<String>
@@ -90,7 +99,7 @@ enum StringSetBaseline {
         for (index, host) in hosts.enumerated() {
             guard let section = host.accelerator(accelerator) else { continue }
             if let model = section.hostModel {
-                let set = Set(model.migratable.map(FeatureIndex.key).filter { !FeatureIndex.isCPUOption($0) })
+                let set = Set(model.migratable.filter(isFeature))
                 shared = shared.map { $0.intersection(set) } ?? set
             }
             var present = Set<String>()
@@ -99,7 +108,7 @@ enum StringSetBaseline {
                 if model.usable == true {
                     usable[model.name, default: 0] += 1
                 } else {
-                    groups[model.name, default: [:]][Set((model.dropped ?? []).map(FeatureIndex.key)), default: []].append(index)
+                    groups[model.name, default: [:]][Set(model.dropped ?? []), default: []].append(index)
                 }
             }
             presence.append(present)
@@ -114,7 +123,7 @@ enum StringSetBaseline {
             var seen = Set<String>()
             for host in hosts where seen.insert(host.report.version.description + host.report.version.package).inserted {
                 guard let enabled = host.accelerator(accelerator)?.models.first(where: { $0.name == name })?.enabled else { continue }
-                let set = Set(enabled.map(FeatureIndex.key).filter { !FeatureIndex.isCPUOption($0) })
+                let set = Set(enabled.filter(isFeature))
                 common = common.map { $0.intersection(set) } ?? set
                 all.formUnion(set)
             }
@@ -126,11 +135,20 @@ enum StringSetBaseline {
     }
 }
 
-func seconds(_ body: () throws -> Void) rethrows -> Double {
+/// The process's CPU time (user + system), in seconds: on a shared machine it says more than the wall clock.
+func cpuTime() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Wall-clock and CPU seconds of `body`.
+func seconds(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
     let start = ContinuousClock.now
+    let cpuStart = cpuTime()
     try body()
     let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, cpuTime() - cpuStart)
 }
 
 func format(_ value: Double) -> String { String(format: "%.3f", value) }
@@ -143,9 +161,29 @@ let bases = try await HostResultLoader.loadAll([
     "qemu-10.0=\(recorded)/qemu-10.0-x86_64-kvm.jsonl,\(recorded)/qemu-10.0-x86_64-tcg.jsonl",
 ])
 var random = SplitMix(state: options.seed)
-let fleet = (0..<options.hosts).map { synthesize(bases[$0 % 2], index: $0, random: &random) }
+// Hardware profiles: each one a set of lost features per QEMU; hosts pick one at random. --profiles 0 gives every
+// host its own (the worst case: as many distinct blocker sets as hosts).
+let profileCount = options.profiles == 0 ? options.hosts : options.profiles
+let profiles = (0..<min(profileCount, options.hosts)).map { synthesize(bases[$0 % 2], index: $0, random: &random) }
+let fleet = (0..<options.hosts).map { index -> HostResult in
+    var host = options.profiles == 0 ? profiles[index] : profiles[Int.random(in: 0..<profiles.count, using: &random)]
+    host.label = "host\(index)"
+    // Fresh arrays, as hosts read from separate files have: no host shares storage with another.
+    for a in host.report.accelerators.indices {
+        host.report.accelerators[a].models = host.report.accelerators[a].models.map { model in
+            var copy = model
+            copy.enabled = model.enabled.map { $0.map { $0 } }
+            copy.dropped = model.dropped.map { $0.map { $0 } }
+            copy.blockers = model.blockers.map { $0.map { $0 } }
+            return copy
+        }
+        let migratable = (host.report.accelerators[a].hostModel?.migratable ?? []).map { $0 }
+        host.report.accelerators[a].hostModel?.migratable = migratable
+    }
+    return host
+}
 let models = Set(fleet.prefix(2).flatMap { $0.report.accelerators.flatMap { $0.models.map(\.name) } }).count
-print("baseline-bench: \(options.hosts) synthetic hosts from recorded-sessions (QEMU 7.2 and 10.0, kvm and tcg; \(models) model names), seed \(options.seed), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+print("baseline-bench: \(options.hosts) synthetic hosts from recorded-sessions (QEMU 7.2 and 10.0, kvm and tcg; \(models) model names), \(options.profiles == 0 ? "every host its own hardware" : "\(profiles.count) hardware profiles"), seed \(options.seed), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
 var sizes = [options.hosts / 8, options.hosts / 4, options.hosts / 2, options.hosts].filter { $0 > 0 }
 sizes = Array(Set(sizes)).sorted()
@@ -154,21 +192,26 @@ for size in sizes {
     var report: BaselineReport?
     let ours = try seconds { report = try FleetBaseline.compute(hosts: hosts) }
     var peer: [StringSetBaseline.Result] = []
+    if options.noPeer {
+        print("fleet-baseline  hosts=\(size)  wall \(format(ours.wall)) s  cpu \(format(ours.cpu)) s  (\(format(ours.cpu / Double(size) * 1e6)) µs cpu/host)")
+        continue
+    }
     let theirs = seconds { peer = ["kvm", "tcg"].map { StringSetBaseline.compute(hosts, accelerator: $0) } }
     for (accelerator, expected) in zip(report!.accelerators, peer) {
         let got = StringSetBaseline.Result(usableEverywhere: accelerator.models.filter(\.usableEverywhere).map(\.name),
-                                           shared: Set(accelerator.shared.map(FeatureIndex.key)),
+                                           shared: Set(accelerator.shared),
                                            baseModel: accelerator.baseline?.model)
         if got != expected {
             print("MISMATCH (\(accelerator.name), \(size) hosts): bitsets \(got.baseModel ?? "-") \(got.usableEverywhere.count) \(got.shared.count), string sets \(expected.baseModel ?? "-") \(expected.usableEverywhere.count) \(expected.shared.count)")
             exit(1)
         }
     }
-    print("fleet-baseline  hosts=\(size)  \(format(ours)) s   (\(format(ours / Double(size) * 1e6)) µs/host)")
-    print("string-sets     hosts=\(size)  \(format(theirs)) s   (\(format(theirs / ours))× the bitset time)")
+    print("fleet-baseline  hosts=\(size)  wall \(format(ours.wall)) s  cpu \(format(ours.cpu)) s  (\(format(ours.cpu / Double(size) * 1e6)) µs cpu/host)")
+    print("string-sets     hosts=\(size)  wall \(format(theirs.wall)) s  cpu \(format(theirs.cpu)) s  (\(format(theirs.cpu / ours.cpu))× the bitset cpu time)")
 }
 
 // Reading results back: `probe --json` files, all cores.
+if options.files == 0 { exit(0) }
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("baseline-bench-\(getpid())").path
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -182,12 +225,12 @@ for host in fleet.prefix(options.files) {
     paths.append(path)
 }
 var loaded: [HostResult] = []
-let load = try await {
-    let start = ContinuousClock.now
-    loaded = try await HostResultLoader.loadAll(paths)
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-}()
+let loadStart = ContinuousClock.now
+let loadCPUStart = cpuTime()
+loaded = try await HostResultLoader.loadAll(paths)
+let loadElapsed = ContinuousClock.now - loadStart
+let load = Double(loadElapsed.components.seconds) + Double(loadElapsed.components.attoseconds) / 1e18
+let loadCPU = cpuTime() - loadCPUStart
 precondition(loaded.count == paths.count)
 let perFile = load / Double(paths.count)
-print("load-json       files=\(paths.count)  \(format(load)) s   (\(format(perFile * 1000)) ms/file, \(bytes / paths.count / 1024) KiB/file; \(options.hosts) files ≈ \(format(perFile * Double(options.hosts))) s)")
+print("load-json       files=\(paths.count)  wall \(format(load)) s  cpu \(format(loadCPU)) s  (\(format(loadCPU / Double(paths.count) * 1000)) ms cpu/file, \(bytes / paths.count / 1024) KiB/file; \(options.hosts) files ≈ \(format(perFile * Double(options.hosts))) s wall at this rate)")

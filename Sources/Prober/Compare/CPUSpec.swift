@@ -46,6 +46,7 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
         }).joined(separator: ",")
     }
 
+    /// Same model and the same switches in the same order.
     public static func == (lhs: CPUSpec, rhs: CPUSpec) -> Bool {
         lhs.model == rhs.model && lhs.features.map(\.name) == rhs.features.map(\.name)
             && lhs.features.map(\.request) == rhs.features.map(\.request)

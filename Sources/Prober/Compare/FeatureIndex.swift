@@ -14,10 +14,12 @@ public struct FeatureIndex: Sendable {
     ]
 
     private var ids: [String: Int] = [:]
-    /// Exact spellings already seen: one hash lookup per name on the hot path, no normalization.
-    private var spellings: [String: Int] = [:]
+    /// Exact spellings already seen: one cheap lookup per name on the hot path, no normalization.
+    private var spellings = SpellingTable()
     /// The display name of each feature, by id.
     public private(set) var names: [String] = []
+    /// Per id, whether it is a CPU option rather than a feature.
+    private var options: [Bool] = []
 
     /// An empty index.
     public init() {}
@@ -38,11 +40,14 @@ public struct FeatureIndex: Sendable {
 
     /// The id of `name`, adding it when new.
     public mutating func intern(_ name: String) -> Int {
-        if let id = spellings[name] { return id }
+        if let id = spellings.find(name) { return id }
         let id = internNew(name)
-        spellings[name] = id
+        spellings.insert(name, id)
         return id
     }
+
+    /// Whether feature `id` is a CPU option (see ``isCPUOption(_:)``), decided once when its first spelling came.
+    public func isOption(_ id: Int) -> Bool { options[id] }
 
     private mutating func internNew(_ name: String) -> Int {
         let key = Self.key(name)
@@ -53,16 +58,20 @@ public struct FeatureIndex: Sendable {
         let id = names.count
         ids[key] = id
         names.append(FeatureNames.x86Aliases[name] ?? name)
+        options.append(Self.cpuOptions.contains(key) || key.hasPrefix("hv-") || key.hasPrefix("x-"))
         return id
     }
 
     /// The id of `name`, or nil when no host mentioned it.
-    public func id(_ name: String) -> Int? { spellings[name] ?? ids[Self.key(name)] }
+    public func id(_ name: String) -> Int? { spellings.find(name) ?? ids[Self.key(name)] }
 
     /// The set of `names`, adding new ones; CPU options are left out when `featuresOnly`.
     public mutating func set<S: Sequence>(_ names: S, featuresOnly: Bool = false) -> FeatureSet where S.Element == String {
         var set = FeatureSet()
-        for name in names where !featuresOnly || !Self.isCPUOption(name) { set.insert(intern(name)) }
+        for name in names {
+            let id = intern(name)
+            if !featuresOnly || !options[id] { set.insert(id) }
+        }
         return set
     }
 
@@ -74,9 +83,60 @@ public struct FeatureIndex: Sendable {
     /// The display name of feature `id`.
     public func name(_ id: Int) -> String { names[id] }
 
+    /// Per id, its position in the sorted display names (to sort ids by name with integer comparisons).
+    public func rankByName() -> [Int] {
+        var rank = [Int](repeating: 0, count: names.count)
+        for (position, id) in names.indices.sorted(by: { names[$0] < names[$1] }).enumerated() { rank[id] = position }
+        return rank
+    }
+
     private static func preferred(_ candidate: String, over current: String) -> Bool {
         guard FeatureNames.x86Aliases[candidate] == nil else { return false }
         func rank(_ name: String) -> (Int, Int) { (name.filter { $0 == "_" }.count, name.contains(".") ? 0 : 1) }
         return rank(candidate) < rank(current)
+    }
+}
+
+/// An open-addressing table from exact spellings to ids, hashed with FNV-1a over the UTF-8 bytes: a fleet's
+/// reports repeat the same few hundred names millions of times, and this lookup is the hot path's only string work.
+struct SpellingTable: Sendable {
+    private var keys: [String?] = Array(repeating: nil, count: 1024)
+    private var values: [Int] = Array(repeating: 0, count: 1024)
+    private var count = 0
+
+    private static func hash(_ name: String) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: hash ^ (hash >> 29))
+    }
+
+    /// The id stored for `name`.
+    func find(_ name: String) -> Int? {
+        let mask = keys.count - 1
+        var slot = Self.hash(name) & mask
+        while let key = keys[slot] {
+            if key == name { return values[slot] }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    /// Stores `id` for `name` (not present yet).
+    mutating func insert(_ name: String, _ id: Int) {
+        if (count + 1) * 2 > keys.count { grow() }
+        let mask = keys.count - 1
+        var slot = Self.hash(name) & mask
+        while keys[slot] != nil { slot = (slot + 1) & mask }
+        keys[slot] = name
+        values[slot] = id
+        count += 1
+    }
+
+    private mutating func grow() {
+        let old = zip(keys, values).compactMap { key, value in key.map { ($0, value) } }
+        keys = Array(repeating: nil, count: keys.count * 2)
+        values = Array(repeating: 0, count: values.count * 2)
+        count = 0
+        for (key, value) in old { insert(key, value) }
     }
 }

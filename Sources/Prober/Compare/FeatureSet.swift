@@ -99,6 +99,7 @@ public struct FeatureSet: Sendable, Hashable {
         return total
     }
 
+    /// Same features (trailing zero words do not count).
     public static func == (lhs: FeatureSet, rhs: FeatureSet) -> Bool {
         let count = max(lhs.words.count, rhs.words.count)
         for index in 0..<count {
@@ -109,9 +110,11 @@ public struct FeatureSet: Sendable, Hashable {
         return true
     }
 
+    /// Hashes the words without trailing zeros, consistently with ``==``.
     public func hash(into hasher: inout Hasher) {
-        var trimmed = words
-        while trimmed.last == 0 { trimmed.removeLast() }
-        hasher.combine(trimmed)
+        var end = words.count
+        while end > 0 && words[end - 1] == 0 { end -= 1 }
+        hasher.combine(end)
+        for index in 0..<end { hasher.combine(words[index]) }
     }
 }

@@ -69,6 +69,8 @@ public enum FleetBaseline {
         }
 
         var buildsSeen = Set<String>()
+        var buildIDs: [String: Int] = [:]
+        var lastList: [[([String], FeatureSet)?]] = []  // per build, per model: the last blocker list and its set
         for (hostIndex, section) in sections.enumerated() {
             if let host = section.hostModel {
                 let set = index.set(host.migratable, featuresOnly: true)
@@ -84,27 +86,47 @@ public enum FleetBaseline {
                 hostsWithoutHostModel.append(labels[hostIndex])
                 shared = FeatureSet()
             }
+            let build = buildIDs[builds[hostIndex]] ?? {
+                buildIDs[builds[hostIndex]] = lastList.count
+                lastList.append([])
+                return lastList.count - 1
+            }()
             var present = FeatureSet()
-            for model in section.models {
-                if let askedSet, !askedSet.contains(model.name) { continue }
-                let id: Int
-                if let existing = modelIDs[model.name] {
-                    id = existing
-                } else {
-                    id = modelNames.count
-                    modelIDs[model.name] = id
-                    modelNames.append(model.name)
-                    aliasOf.append(model.aliasOf); deprecated.append(model.deprecated == true)
-                    usableCount.append(0); groups.append([:])
-                }
-                if present.contains(id) { continue }
-                present.insert(id)
-                switch model.usable {
-                case true?: usableCount[id] += 1
-                case false?:
-                    groups[id][GroupKey(blockers: index.set(model.dropped ?? model.blockers ?? []), unknown: false), default: []].append(hostIndex)
-                case nil:
-                    groups[id][GroupKey(blockers: FeatureSet(), unknown: true), default: []].append(hostIndex)
+            // Field by field through the buffer: copying whole models would retain every list of every model.
+            section.models.withUnsafeBufferPointer { models in
+                for position in models.indices {
+                    let name = models[position].name
+                    if let askedSet, !askedSet.contains(name) { continue }
+                    let id: Int
+                    if let existing = modelIDs[name] {
+                        id = existing
+                    } else {
+                        id = modelNames.count
+                        modelIDs[name] = id
+                        modelNames.append(name)
+                        aliasOf.append(models[position].aliasOf); deprecated.append(models[position].deprecated == true)
+                        usableCount.append(0); groups.append([:])
+                    }
+                    if present.contains(id) { continue }
+                    present.insert(id)
+                    switch models[position].usable {
+                    case true?: usableCount[id] += 1
+                    case false?:
+                        // Hosts of one QEMU build and hardware repeat the same list: compare it (cheap) before hashing
+                        // each name again.
+                        let list = models[position].dropped ?? models[position].blockers ?? []
+                        let blockers: FeatureSet
+                        if id < lastList[build].count, let (previous, set) = lastList[build][id], previous == list {
+                            blockers = set
+                        } else {
+                            blockers = index.set(list)
+                            while lastList[build].count <= id { lastList[build].append(nil) }
+                            lastList[build][id] = (list, blockers)
+                        }
+                        groups[id][GroupKey(blockers: blockers, unknown: false), default: []].append(hostIndex)
+                    case nil:
+                        groups[id][GroupKey(blockers: FeatureSet(), unknown: true), default: []].append(hostIndex)
+                    }
                 }
             }
             presence.append(present)
@@ -113,12 +135,21 @@ public enum FleetBaseline {
             notes.append("no host model on \(hostsWithoutHostModel.count) host(s) (\(hostsWithoutHostModel.prefix(5).joined(separator: ", "))): no features are known to be shared")
         }
 
-        // Rows: blocked groups plus the hosts that lack the model, most hosts first.
+        // Rows: blocked groups plus the hosts that lack the model, most hosts first. Names are sorted by a rank
+        // computed once, and each distinct blocker set is spelled out once.
+        let rank = index.rankByName()
+        var spelled: [FeatureSet: [String]] = [:]
+        func names(_ set: FeatureSet) -> [String] {
+            if let known = spelled[set] { return known }
+            let list = set.ids.sorted { rank[$0] < rank[$1] }.map(index.name)
+            spelled[set] = list
+            return list
+        }
         var rows: [BaselineReport.ModelRow] = []
         rows.reserveCapacity(modelNames.count)
         for (id, name) in modelNames.enumerated() {
             var blockedBy = groups[id].map { key, hosts in
-                BaselineReport.Blocking(hosts: hosts, missing: false, blockers: index.names(key.blockers), unknown: key.unknown)
+                BaselineReport.Blocking(hosts: hosts, missing: false, blockers: names(key.blockers), unknown: key.unknown)
             }
             let missing = presence.indices.filter { !presence[$0].contains(id) }
             if !missing.isEmpty { blockedBy.append(.init(hosts: missing, missing: true, blockers: [], unknown: false)) }

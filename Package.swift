@@ -44,11 +44,15 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "qmp-fuzz",
+            dependencies: ["QMP"]
+        ),
+        .executableTarget(
             name: "qmp-bench",
             dependencies: ["QMP"],
             path: "benchmarks/qmp-bench"
         ),
-        .testTarget(name: "QMPTests", dependencies: ["QMP"]),
+        .testTarget(name: "QMPTests", dependencies: ["QMP"], exclude: ["FuzzRegressions", "FuzzSeeds"]),
         .testTarget(name: "LiveQEMUTests", dependencies: ["QMP", "Prober"]),
         .testTarget(name: "ProberTests", dependencies: ["Prober", "QMP"]),
     ],

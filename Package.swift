@@ -52,8 +52,9 @@ let package = Package(
             dependencies: ["QMP"],
             path: "benchmarks/qmp-bench"
         ),
-        .testTarget(name: "QMPTests", dependencies: ["QMP"], exclude: ["FuzzRegressions", "FuzzSeeds"]),
-        .testTarget(name: "LiveQEMUTests", dependencies: ["QMP", "Prober"]),
+        .target(name: "FaultInjection", dependencies: ["QMP"], path: "Tests/FaultInjection"),
+        .testTarget(name: "QMPTests", dependencies: ["QMP", "FaultInjection"], exclude: ["FuzzRegressions", "FuzzSeeds"]),
+        .testTarget(name: "LiveQEMUTests", dependencies: ["QMP", "Prober", "FaultInjection"]),
         .testTarget(name: "ProberTests", dependencies: ["Prober", "QMP"]),
     ],
     swiftLanguageModes: [.v6]

@@ -118,7 +118,8 @@ public final class Subprocess: @unchecked Sendable {
 
     /// A fresh private temporary directory (0700).
     public static func makeTemporaryDirectory(prefix: String = "qmp-fault-") throws -> String {
-        var template = Array("\(NSTemporaryDirectory())/\(prefix)XXXXXX".utf8CString)
+        let parent = NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
+        var template = Array("\(parent)/\(prefix)XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw FaultError("mkdtemp: \(String(cString: strerror(errno)))") }
         return String(cString: made)
     }

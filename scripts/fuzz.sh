@@ -16,10 +16,15 @@ seconds="${1:-60}"
 scratch=.build-fuzz
 flags=(-c release --product qmp-fuzz --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address -Xswiftc -DQMP_FUZZING)
 echo "fuzz: building qmp-fuzz (release, -sanitize=fuzzer,address) in $scratch/"
-# ld.gold warns once per sanitizer symbol it cannot export: noise.
-swift build "${flags[@]}" 2>&1 | grep -v "Cannot export local symbol" || true
+mkdir -p "$scratch"
+# ld.gold warns once per sanitizer symbol it cannot export: noise, left out of what is shown.
+if ! swift build "${flags[@]}" >"$scratch/build.log" 2>&1; then
+    grep -v "Cannot export local symbol" "$scratch/build.log" | tail -n 60 >&2
+    echo "fuzz: the build failed" >&2
+    exit 1
+fi
+grep -v "Cannot export local symbol" "$scratch/build.log" | tail -n 3
 binary="$(swift build "${flags[@]}" --show-bin-path)/qmp-fuzz"
-[[ -x "$binary" ]] || { echo "fuzz: the build failed" >&2; exit 1; }
 
 # Seeds: one file per recorded message, one per session prefix (the first 40 small messages QEMU sent, CRLF-separated,
 # so ids match commands), and the hand-made edge cases.

@@ -66,11 +66,12 @@ public enum ProcessInspection {
     }
 }
 
-/// Runs one test alone in a fresh copy of the test binary, so that its memory can be measured without the other
-/// tests, which run in parallel in this process.
+/// Runs one test alone in a fresh copy of the test binary, for what the other tests would disturb: memory (they run
+/// in parallel in this process) and promptness (they can keep Swift's few cooperative threads busy for seconds).
 ///
-/// The isolated test is enabled only in the child (``isChild(_:)``); the parent reads its exit status, its output
-/// (the figures it prints) and its peak memory from `wait4`.
+/// The test calls ``run(_:filter:timeout:here:)`` with its body: in the parent the call starts the child (the same
+/// test binary, `--filter` selecting this test, ``variable`` set to its name) and returns the child's outcome; in the
+/// child it runs the body and returns nil.
 public enum IsolatedTest {
     /// The environment variable naming the test a child runs.
     public static let variable = "QMP_FAULT_ISOLATED_TEST"
@@ -80,11 +81,29 @@ public enum IsolatedTest {
         ProcessInfo.processInfo.environment[variable] == name
     }
 
-    /// Runs the Swift Testing test whose name matches `filter` in a child process with ``variable`` set to `name`.
-    public static func run(name: String, filter: String, timeout: Duration = .seconds(180)) async throws -> Subprocess.Outcome {
+    /// In the child for `name`: runs `body`, returns nil. Elsewhere: runs the Swift Testing test matching `filter` (a
+    /// regular expression over test ids such as `QMPTests.FaultTests/hugeLine()`) in a child, echoes what the child
+    /// printed (lines starting with a letter or digit) and returns its outcome.
+    public static func run(_ name: String, filter: String, timeout: Duration = .seconds(180),
+                           here body: () async throws -> Void) async throws -> Subprocess.Outcome? {
+        if isChild(name) {
+            try await body()
+            return nil
+        }
         let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        return try await Subprocess.run(binary, ["--testing-library", "swift-testing", "--filter", filter],
-                                        environment: [variable: name], timeout: timeout)
+        let outcome = try await Subprocess.run(binary, ["--testing-library", "swift-testing", "--filter", filter],
+                                               environment: [variable: name], timeout: timeout)
+        for line in outcome.stdout.split(separator: "\n") where line.first.map({ $0.isASCII && ($0.isLetter || $0.isNumber) }) == true {
+            print("[\(name), alone] \(line)")
+        }
+        return outcome
+    }
+
+    /// Whether the child ran exactly one test and it passed.
+    public static func passed(_ outcome: Subprocess.Outcome) -> Bool {
+        // Swift Testing reports on stderr when it is not a terminal, on stdout otherwise.
+        let report = outcome.stderr + outcome.stdout
+        return outcome.exitStatus == 0 && report.contains("Test run with 1 test") && report.contains("passed")
     }
 
     /// The value printed by the child as `NAME=VALUE` on a line of its output.
@@ -95,5 +114,46 @@ public enum IsolatedTest {
             }
         }
         return nil
+    }
+}
+
+/// Watches a process from a thread of its own, so that what it sees and does is on time even when the tests' tasks
+/// run late: every millisecond it records the process's children and calls `check` with them, until `check` says it
+/// acted (the moment is kept), the process is gone, or `timeout` passes.
+public final class ProcessWatcher: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: Set<pid_t> = []
+    private var actedAt: ContinuousClock.Instant?
+    private var done = false
+
+    /// Starts watching `pid`; `check` gets its current children and returns true once it has acted.
+    public init(pid: pid_t, timeout: Duration, check: @escaping @Sendable ([pid_t]) -> Bool) {
+        let deadline = ContinuousClock.now + timeout
+        let thread = Thread { [self] in
+            defer { lock.withLock { done = true } }
+            while ContinuousClock.now < deadline, !ProcessInspection.isGone(pid) {
+                let children = ProcessInspection.children(of: pid)
+                lock.withLock { seen.formUnion(children) }
+                if check(children) {
+                    let now = ContinuousClock.now
+                    lock.withLock { actedAt = now }
+                    return
+                }
+                usleep(1000)
+            }
+        }
+        thread.stackSize = 256 << 10
+        thread.start()
+    }
+
+    /// Every child seen so far.
+    public var children: Set<pid_t> { lock.withLock { seen } }
+
+    /// When `check` acted, if it did.
+    public var acted: ContinuousClock.Instant? { lock.withLock { actedAt } }
+
+    /// Waits until the watching thread has stopped.
+    public func finished() async {
+        while !lock.withLock({ done }) { try? await Task.sleep(for: .milliseconds(2)) }
     }
 }

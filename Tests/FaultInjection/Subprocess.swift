@@ -1,8 +1,9 @@
 import Foundation
 
 /// A child process for command-line tests: started with `posix_spawn` (default signal dispositions, an empty
-/// signal mask), stdout and stderr going to files (no pipe can fill up), waited for with `wait4` so that its exit
-/// status and peak memory (`ru_maxrss`) are known. A child still running at its deadline is killed.
+/// signal mask), stdout and stderr going to files (no pipe can fill up), reaped by a thread of its own blocked in
+/// `wait4`, so that its exit status, the moment it ended and its peak memory (`ru_maxrss`) are known exactly even
+/// when the test's own tasks run late. A child still running at its deadline is killed.
 public final class Subprocess: @unchecked Sendable {
     /// The outcome of a finished child.
     public struct Outcome: Sendable, CustomStringConvertible {
@@ -14,24 +15,29 @@ public final class Subprocess: @unchecked Sendable {
         public var stdout: String
         /// What it wrote on stderr.
         public var stderr: String
-        /// Its peak resident memory in KiB (`ru_maxrss`).
+        /// Its peak resident memory in KiB (`ru_maxrss`). Linux counts in it the memory of the process that spawned
+        /// it (`posix_spawn` shares that memory until `exec`): measure from a small process (``IsolatedTest``).
         public var maxRSSKiB: Int
         /// Whether the deadline passed and the test had to kill it.
         public var timedOut: Bool
+        /// When it ended (when `wait4` returned).
+        public var ended: ContinuousClock.Instant
 
+        /// The status, the memory and both outputs, for test failure messages.
         public var description: String {
             "exit \(exitStatus.map(String.init) ?? "-") signal \(signal.map(String.init) ?? "-")"
-                + (timedOut ? " (killed at the deadline)" : "") + ", max RSS \(maxRSSKiB) KiB\nstderr: \(stderr)\nstdout: \(stdout.prefix(2000))"
+                + (timedOut ? " (killed at the deadline)" : "") + ", max RSS \(maxRSSKiB) KiB\nstderr: \(stderr)\nstdout: \(stdout.prefix(4000))"
         }
     }
 
     /// The child's process id.
     public let pid: pid_t
     /// When it was started.
-    public let started = ContinuousClock.now
+    public let started: ContinuousClock.Instant
     private let outputDirectory: String
-    private let lock = NSLock()
-    private var finished: Outcome?
+    private let state = NSLock()
+    private var outcome: Outcome?
+    private var killedAtDeadline = false
 
     /// Starts `executable` with `arguments`; `environment` entries are added to (nil values removed from) ours.
     public init(_ executable: String, _ arguments: [String], environment: [String: String?] = [:]) throws {
@@ -61,54 +67,63 @@ public final class Subprocess: @unchecked Sendable {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
+        started = ContinuousClock.now
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard result == 0 else { throw FaultError("posix_spawn \(executable): \(String(cString: strerror(result)))") }
         self.pid = pid
+        let thread = Thread { [self] in reap() }
+        thread.stackSize = 256 << 10
+        thread.start()
     }
 
     deinit {
-        if finished == nil {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
         try? FileManager.default.removeItem(atPath: outputDirectory)
+    }
+
+    /// Blocks in `wait4` until the child ends, then keeps its outcome.
+    private func reap() {
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0, errno == EINTR {}
+        let ended = ContinuousClock.now
+        let signal = status & 0x7F
+        let read = { (name: String) in (try? String(contentsOfFile: self.outputDirectory + "/" + name, encoding: .utf8)) ?? "" }
+        let stdout = read("stdout")
+        let stderr = read("stderr")
+        state.withLock {
+            outcome = Outcome(exitStatus: signal == 0 ? (status >> 8) & 0xFF : nil, signal: signal == 0 ? nil : signal,
+                              stdout: stdout, stderr: stderr, maxRSSKiB: usage.ru_maxrss, timedOut: killedAtDeadline,
+                              ended: ended)
+        }
     }
 
     /// What the child wrote on stderr so far.
     public var stderrSoFar: String { (try? String(contentsOfFile: outputDirectory + "/stderr", encoding: .utf8)) ?? "" }
 
-    /// Sends `signal` to the child.
-    public func send(_ signal: Int32) { kill(pid, signal) }
+    /// Sends `signal` to the child (unless it has already been reaped).
+    public func send(_ signal: Int32) {
+        state.withLock { if outcome == nil { kill(pid, signal) } }
+    }
 
     /// Waits for the child to end; at `timeout` it is killed (SIGKILL) and the outcome says so.
     public func wait(timeout: Duration) async -> Outcome {
         let deadline = ContinuousClock.now + timeout
-        var timedOut = false
         while true {
-            if let outcome = poll(timedOut: timedOut) { return outcome }
-            if !timedOut, ContinuousClock.now >= deadline {
-                timedOut = true
-                kill(pid, SIGKILL)
+            if let outcome = poll() { return outcome }
+            if ContinuousClock.now >= deadline {
+                state.withLock {
+                    if outcome == nil, !killedAtDeadline {
+                        killedAtDeadline = true
+                        kill(pid, SIGKILL)
+                    }
+                }
             }
             try? await Task.sleep(for: .milliseconds(5))
         }
     }
 
-    /// The outcome when the child has ended (reaping it), else nil.
-    public func poll(timedOut: Bool = false) -> Outcome? {
-        lock.lock()
-        defer { lock.unlock() }
-        if let finished { return finished }
-        var status: Int32 = 0
-        var usage = rusage()
-        guard wait4(pid, &status, WNOHANG, &usage) == pid else { return nil }
-        let signal = status & 0x7F
-        let read = { (name: String) in (try? String(contentsOfFile: self.outputDirectory + "/" + name, encoding: .utf8)) ?? "" }
-        finished = Outcome(exitStatus: signal == 0 ? (status >> 8) & 0xFF : nil, signal: signal == 0 ? nil : signal,
-                           stdout: read("stdout"), stderr: read("stderr"), maxRSSKiB: usage.ru_maxrss, timedOut: timedOut)
-        return finished
-    }
+    /// The outcome when the child has ended, else nil.
+    public func poll() -> Outcome? { state.withLock { outcome } }
 
     /// Runs `executable` to its end (killed after `timeout`).
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String?] = [:],

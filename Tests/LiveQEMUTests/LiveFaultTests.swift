@@ -12,6 +12,14 @@ import QMP
 struct LiveFaultTests {
     // MARK: Helpers
 
+    /// Runs `body` alone in a child copy of the test binary (see ``IsolatedTest``): its timings do not depend on the
+    /// other tests, which can keep the few cooperative threads of this process busy for seconds.
+    static func alone(_ name: String, _ body: () async throws -> Void) async throws {
+        guard let outcome = try await IsolatedTest.run("LiveFaultTests.\(name)", filter: "LiveQEMUTests.LiveFaultTests/\(name)\\(",
+                                                       here: body) else { return }
+        #expect(IsolatedTest.passed(outcome), "the test failed alone: \(outcome)")
+    }
+
     static func qmpProbe() throws -> String {
         try #require(BuiltProducts.qmpProbe, "qmp-probe is not built next to the tests (\(BuiltProducts.directory)): run swift build --build-tests")
     }
@@ -35,33 +43,61 @@ struct LiveFaultTests {
         }
     }
 
-    /// Starts `qmp-probe probe --accel tcg --record FILE ...` and returns once it is in the middle of the probe: its
-    /// QEMU runs and the per-model expansions are going out (seen in the recording).
-    static func startProbe(_ scratch: Scratch, extra: [String] = []) async throws -> (cli: Subprocess, qemu: pid_t, record: String) {
+    /// Starts `qmp-probe probe --accel tcg --record FILE ...` and, from a watching thread, calls `action` with its QEMU
+    /// as soon as the probe is in the middle of its expansions (about 11 lines of the recording precede them, 40 is
+    /// well inside; a TCG probe of QEMU 7.2 records about 330 lines in under two seconds). Returns when it has acted.
+    static func startProbe(_ scratch: Scratch, extra: [String] = [],
+                           action: @escaping @Sendable (_ cli: Subprocess, _ qemu: pid_t) -> Void) async throws
+        -> (cli: Subprocess, qemu: pid_t, record: String, acted: ContinuousClock.Instant) {
         let record = scratch.path + "/probe.jsonl"
         let cli = try Subprocess(try qmpProbe(), ["probe", "--accel", "tcg", "--record", record] + extra,
                                  environment: scratch.environment)
-        // About 11 lines precede the expansions (header, introspection, CPU definitions); 40 lines is in the middle of
-        // them (a TCG probe of QEMU 7.2 records about 330 lines). Counting lines is cheap enough to poll often.
-        let qemu = await ProcessInspection.poll(timeout: .seconds(30), every: .milliseconds(1)) { () -> pid_t? in
-            guard cli.poll() == nil, let data = FileManager.default.contents(atPath: record) else { return nil }
-            let lines = data.withUnsafeBytes { raw -> Int in
-                guard var cursor = raw.baseAddress else { return 0 }
-                let end = cursor + raw.count
-                var count = 0
-                while let hit = memchr(cursor, 0x0A, end - cursor) {
-                    count += 1
-                    cursor = UnsafeRawPointer(hit) + 1
-                }
-                return count
-            }
-            return lines >= 40 ? qemuChildren(of: cli.pid).first : nil
+        let counter = LineCounter(path: record)
+        let target = Mutex<pid_t?>(nil)
+        let watcher = ProcessWatcher(pid: cli.pid, timeout: .seconds(60)) { children in
+            guard counter.count() >= 40,
+                  let qemu = children.first(where: { ProcessInspection.commandLine(of: $0)?.contains { $0.hasPrefix("-accel") } == true })
+            else { return false }
+            target.withLock { $0 = qemu }
+            action(cli, qemu)
+            return true
         }
-        guard let qemu else {
+        await watcher.finished()
+        guard let acted = watcher.acted, let qemu = target.withLock({ $0 }) else {
             cli.send(SIGKILL)
             throw FaultError("the probe was not caught in the middle of its expansions: \(await cli.wait(timeout: .seconds(10)))")
         }
-        return (cli, qemu, record)
+        return (cli, qemu, record, acted)
+    }
+
+    /// Counts the lines of a growing file, reading only what was added since the last look.
+    final class LineCounter: @unchecked Sendable {
+        let path: String
+        private var offset: off_t = 0
+        private var lines = 0
+        init(path: String) { self.path = path }
+
+        func count() -> Int {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return lines }
+            defer { close(fd) }
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+                guard got > 0 else { return lines }
+                offset += off_t(got)
+                lines += buffer.withUnsafeBytes { raw in
+                    var count = 0
+                    var cursor = raw.baseAddress!
+                    let end = cursor + got
+                    while let hit = memchr(cursor, 0x0A, end - cursor) {
+                        count += 1
+                        cursor = UnsafeRawPointer(hit) + 1
+                    }
+                    return count
+                }
+            }
+        }
     }
 
     static func mode(_ path: String) -> mode_t? {
@@ -74,11 +110,9 @@ struct LiveFaultTests {
     @Test("QEMU killed (SIGKILL) in the middle of a probe: exit status 2 within a second, the recording replays up to its last message")
     func qemuKilledMidProbeCLI() async throws {
         let scratch = try Scratch()
-        let (cli, qemu, record) = try await Self.startProbe(scratch)
-        kill(qemu, SIGKILL)
-        let killed = ContinuousClock.now
+        let (cli, qemu, record, killed) = try await Self.startProbe(scratch) { _, qemu in kill(qemu, SIGKILL) }
         let outcome = await cli.wait(timeout: .seconds(60))
-        let elapsed = ContinuousClock.now - killed
+        let elapsed = outcome.ended - killed
         print("QEMU killed mid-probe: qmp-probe exited \(outcome.exitStatus.map(String.init) ?? "-") \(elapsed) after the kill: \(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         #expect(outcome.exitStatus == 2, "\(outcome)")
         #expect(outcome.stderr.contains("died during the probe (killed by signal 9)"), "\(outcome)")
@@ -113,112 +147,115 @@ struct LiveFaultTests {
 
     @Test("QEMU killed in the middle of an in-process probe: a typed error within a second")
     func qemuKilledMidProbeInProcess() async throws {
-        let binary = try #require(LiveQEMU.binary)
-        let scratch = try Scratch()
-        // A name of our own, so that this QEMU is told apart from the ones other tests start meanwhile.
-        let alias = scratch.path + "/qemu-fault-target"
-        try FileManager.default.createSymbolicLink(atPath: alias, withDestinationPath: binary)
-        let progressed = Mutex(false)
-        var runner = ProbeRunner(source: .launch(binary: alias, accelerators: ["tcg"]))
-        runner.progress = { _, done, _ in if done >= 5 { progressed.withLock { $0 = true } } }
-        let probe = Task { try await runner.run() }
-        let qemu = await ProcessInspection.poll(timeout: .seconds(30)) { () -> pid_t? in
-            guard progressed.withLock({ $0 }) else { return nil }
-            return ChildRegistry.shared.pids.first { ProcessInspection.commandLine(of: $0)?.first == alias }
+        try await Self.alone("qemuKilledMidProbeInProcess") {
+            let binary = try #require(LiveQEMU.binary)
+            let scratch = try Scratch()
+            // A name of our own, so that this QEMU is told apart from the ones other tests start meanwhile.
+            let alias = scratch.path + "/qemu-fault-target"
+            try FileManager.default.createSymbolicLink(atPath: alias, withDestinationPath: binary)
+            let progressed = Mutex(false)
+            var runner = ProbeRunner(source: .launch(binary: alias, accelerators: ["tcg"]))
+            runner.progress = { _, done, _ in if done >= 5 { progressed.withLock { $0 = true } } }
+            let probe = Task { try await runner.run() }
+            let qemu = await ProcessInspection.poll(timeout: .seconds(30)) { () -> pid_t? in
+                guard progressed.withLock({ $0 }) else { return nil }
+                return ChildRegistry.shared.pids.first { ProcessInspection.commandLine(of: $0)?.first == alias }
+            }
+            let pid = try #require(qemu, "the probe never got to its expansions")
+            kill(pid, SIGKILL)
+            let killed = ContinuousClock.now
+            let result = await probe.result
+            let elapsed = ContinuousClock.now - killed
+            print("QEMU killed mid-probe (in process): \(result) \(elapsed) after the kill")
+            guard case .failure(let error) = result, case ProberError.qemuFailedToStart(let reported, let detail, _) = error else {
+                Issue.record("expected qemuFailedToStart, got \(result)")
+                return
+            }
+            #expect(reported == alias)
+            #expect(detail.contains("died during the probe (killed by signal 9)"))
+            #expect(elapsed < .seconds(5))
+            #expect(!ChildRegistry.shared.pids.contains(pid))
         }
-        let pid = try #require(qemu, "the probe never got to its expansions")
-        kill(pid, SIGKILL)
-        let killed = ContinuousClock.now
-        let result = await probe.result
-        let elapsed = ContinuousClock.now - killed
-        print("QEMU killed mid-probe (in process): \(result) \(elapsed) after the kill")
-        guard case .failure(let error) = result, case ProberError.qemuFailedToStart(let reported, let detail, _) = error else {
-            Issue.record("expected qemuFailedToStart, got \(result)")
-            return
-        }
-        #expect(reported == alias)
-        #expect(detail.contains("died during the probe (killed by signal 9)"))
-        #expect(elapsed < .seconds(5))
-        #expect(!ChildRegistry.shared.pids.contains(pid))
     }
 
     // MARK: QEMU stopped
 
     @Test("QEMU stopped (SIGSTOP) during a call: the call times out with a clear message; continued, it answers again")
     func qemuStoppedDuringCall() async throws {
-        try await LiveQEMU.withInstance { qemu in
-            let pid = qemu.process.pid
-            kill(pid, SIGSTOP)
-            defer { kill(pid, SIGCONT) }
-            let start = ContinuousClock.now
-            let error = await #expect(throws: QMPError.self) { try await qemu.client.execute("query-version", timeout: .seconds(1)) }
-            let elapsed = ContinuousClock.now - start
-            print("QEMU stopped: \(error.map(String.init(describing:)) ?? "no error") after \(elapsed)")
-            #expect(error == .timedOut(command: "query-version", seconds: 1))
-            #expect(error?.description == "'query-version' timed out after 1 s without a reply")
-            #expect(elapsed < .seconds(5))
-            kill(pid, SIGCONT)
-            // The late reply is dropped; the session goes on.
-            let status = try await qemu.client.execute("query-status", timeout: .seconds(20))
-            #expect(status["status"]?.stringValue == "prelaunch")
+        try await Self.alone("qemuStoppedDuringCall") {
+            try await LiveQEMU.withInstance { qemu in
+                let pid = qemu.process.pid
+                kill(pid, SIGSTOP)
+                defer { kill(pid, SIGCONT) }
+                let start = ContinuousClock.now
+                let error = await #expect(throws: QMPError.self) { try await qemu.client.execute("query-version", timeout: .seconds(1)) }
+                let elapsed = ContinuousClock.now - start
+                print("QEMU stopped: \(error.map(String.init(describing:)) ?? "no error") after \(elapsed)")
+                #expect(error == .timedOut(command: "query-version", seconds: 1))
+                #expect(error?.description == "'query-version' timed out after 1 s without a reply")
+                #expect(elapsed < .seconds(5))
+                kill(pid, SIGCONT)
+                // The late reply is dropped; the session goes on.
+                let status = try await qemu.client.execute("query-status", timeout: .seconds(20))
+                #expect(status["status"]?.stringValue == "prelaunch")
+            }
         }
     }
 
     @Test("QEMU stopped before a client connects: connect, exec and probe --socket fail after their timeout, saying why")
     func qemuStoppedBeforeConnect() async throws {
-        let scratch = try Scratch()
-        let socket = scratch.path + "/qmp.sock"
-        try await LiveQEMU.withInstance(extra: ["-qmp", "unix:\(socket),server=on,wait=off"]) { qemu in
-            let pid = qemu.process.pid
-            kill(pid, SIGSTOP)
-            defer { kill(pid, SIGCONT) }
-            var configuration = QMPClient.Configuration()
-            configuration.connectTimeout = .seconds(1)
-            let client = QMPClient(configuration: configuration)
-            let start = ContinuousClock.now
-            let error = await #expect(throws: QMPError.self) { try await client.connect(to: .unix(path: socket)) }
-            let elapsed = ContinuousClock.now - start
-            print("connect to a stopped QEMU: \(error.map(String.init(describing:)) ?? "no error") after \(elapsed)")
-            guard case .negotiationFailed(let message) = error else {
-                Issue.record("expected negotiationFailed, got \(String(describing: error))")
-                return
+        try await Self.alone("qemuStoppedBeforeConnect") {
+            let scratch = try Scratch()
+            let socket = scratch.path + "/qmp.sock"
+            try await LiveQEMU.withInstance(extra: ["-qmp", "unix:\(socket),server=on,wait=off"]) { qemu in
+                let pid = qemu.process.pid
+                kill(pid, SIGSTOP)
+                defer { kill(pid, SIGCONT) }
+                var configuration = QMPClient.Configuration()
+                configuration.connectTimeout = .seconds(1)
+                let client = QMPClient(configuration: configuration)
+                let start = ContinuousClock.now
+                let error = await #expect(throws: QMPError.self) { try await client.connect(to: .unix(path: socket)) }
+                let elapsed = ContinuousClock.now - start
+                print("connect to a stopped QEMU: \(error.map(String.init(describing:)) ?? "no error") after \(elapsed)")
+                guard case .negotiationFailed(let message) = error else {
+                    Issue.record("expected negotiationFailed, got \(String(describing: error))")
+                    return
+                }
+                #expect(message.contains("no greeting within 1.0 s"))
+                #expect(elapsed < .seconds(5))
+                await client.close()
+                for arguments in [["exec", "--socket", socket, "--timeout", "1", "query-version"],
+                                  ["probe", "--socket", socket, "--timeout", "1"]] {
+                    let cli = try Subprocess(try Self.qmpProbe(), arguments, environment: scratch.environment)
+                    let outcome = await cli.wait(timeout: .seconds(60))
+                    let took = outcome.ended - cli.started
+                    print("\(arguments[0]) against a stopped QEMU: \(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines)) (\(took))")
+                    #expect(outcome.exitStatus == 2, "\(outcome)")
+                    // QEMU's listen backlog is short: once it is full of connections the stopped QEMU never accepted,
+                    // connect itself fails at once instead of waiting for a greeting.
+                    #expect(outcome.stderr.contains("no greeting within 1.0 s") || outcome.stderr.contains("does not accept connections"),
+                            "\(outcome)")
+                    #expect(outcome.stderr.contains("is QEMU stopped or hung?"), "\(outcome)")
+                    #expect(took < .seconds(10))
+                }
+                kill(pid, SIGCONT)
+                // Continued, the same QEMU serves the next client.
+                let again = try await Subprocess.run(try Self.qmpProbe(), ["exec", "--socket", socket, "--timeout", "20", "query-status"],
+                                                     environment: scratch.environment, timeout: .seconds(60))
+                #expect(again.exitStatus == 0, "\(again)")
+                #expect(again.stdout.contains("prelaunch"))
             }
-            #expect(message.contains("no greeting within 1.0 s"))
-            #expect(elapsed < .seconds(5))
-            await client.close()
-            for arguments in [["exec", "--socket", socket, "--timeout", "1", "query-version"],
-                              ["probe", "--socket", socket, "--timeout", "1"]] {
-                let started = ContinuousClock.now
-                let outcome = try await Subprocess.run(try Self.qmpProbe(), arguments, environment: scratch.environment,
-                                                       timeout: .seconds(60))
-                let took = ContinuousClock.now - started
-                print("\(arguments[0]) against a stopped QEMU: \(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines)) (\(took))")
-                #expect(outcome.exitStatus == 2, "\(outcome)")
-                // QEMU's listen backlog is short: once it is full of connections the stopped QEMU never accepted,
-                // connect itself fails at once instead of waiting for a greeting.
-                #expect(outcome.stderr.contains("no greeting within 1.0 s") || outcome.stderr.contains("does not accept connections"),
-                        "\(outcome)")
-                #expect(outcome.stderr.contains("is QEMU stopped or hung?"), "\(outcome)")
-                #expect(took < .seconds(10))
-            }
-            kill(pid, SIGCONT)
-            // Continued, the same QEMU serves the next client.
-            let again = try await Subprocess.run(try Self.qmpProbe(), ["exec", "--socket", socket, "--timeout", "20", "query-status"],
-                                                 environment: scratch.environment, timeout: .seconds(60))
-            #expect(again.exitStatus == 0, "\(again)")
-            #expect(again.stdout.contains("prelaunch"))
         }
     }
 
     @Test("QEMU stopped in the middle of a probe: exit status 2 after --timeout, and the stopped QEMU is gone")
     func qemuStoppedMidProbe() async throws {
         let scratch = try Scratch()
-        let (cli, qemu, _) = try await Self.startProbe(scratch, extra: ["--timeout", "2"])
-        kill(qemu, SIGSTOP)
+        let (cli, qemu, _, stopped) = try await Self.startProbe(scratch, extra: ["--timeout", "2"]) { _, qemu in kill(qemu, SIGSTOP) }
         defer { kill(qemu, SIGCONT) }
-        let stopped = ContinuousClock.now
         let outcome = await cli.wait(timeout: .seconds(90))
-        let elapsed = ContinuousClock.now - stopped
+        let elapsed = outcome.ended - stopped
         print("QEMU stopped mid-probe: exit \(outcome.exitStatus.map(String.init) ?? "-") \(elapsed) after the stop: \(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         #expect(outcome.exitStatus == 2, "\(outcome)")
         #expect(outcome.stderr.contains("timed out after 2 s without a reply"), "\(outcome)")
@@ -226,6 +263,26 @@ struct LiveFaultTests {
         #expect(elapsed < .seconds(30))
         #expect(await ProcessInspection.waitGone([qemu], timeout: .seconds(5)).isEmpty)
         #expect(scratch.privateDirectories.isEmpty, "\(scratch.privateDirectories)")
+    }
+
+    @Test("a QEMU the prober starts obeys SIGTERM: it inherits no signal mask from the prober's threads")
+    func qemuObeysSIGTERM() async throws {
+        // Swift's and NIO's threads block nearly every signal, and a child keeps its parent thread's mask across exec:
+        // QEMU used to start with SIGTERM blocked, so stopping it always took the SIGKILL fallback.
+        try await LiveQEMU.withInstance { qemu in
+            let pid = qemu.process.pid
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            let blocked = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") }
+                .flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) } ?? .max
+            for signal in [SIGTERM, SIGINT, SIGHUP] {
+                #expect(blocked & (1 << UInt64(signal - 1)) == 0, "QEMU's main thread blocks signal \(signal) (SigBlk \(String(blocked, radix: 16)))")
+            }
+            kill(pid, SIGTERM)
+            let exit = await qemu.process.waitForExit(timeout: .seconds(10))
+            print("QEMU after SIGTERM: exit \(exit.map(String.init) ?? "none within 10 s"); stderr: \(qemu.process.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            #expect(exit != nil, "QEMU ignored SIGTERM")
+            #expect(qemu.process.stderr.contains("terminating on signal 15"))
+        }
     }
 
     // MARK: Not QEMU, or QEMU failing at start
@@ -269,16 +326,12 @@ struct LiveFaultTests {
         }
         let cli = try Subprocess(try Self.qmpProbe(), ["probe", "--accel", "tcg", "--qemu", binary, "--timeout", "1"],
                                  environment: scratch.environment)
-        var seen: Set<pid_t> = []
-        var outcome: Subprocess.Outcome?
-        while outcome == nil {
-            seen.formUnion(ProcessInspection.children(of: cli.pid))
-            outcome = cli.poll()
-            if outcome == nil, ContinuousClock.now - cli.started > .seconds(60) { outcome = await cli.wait(timeout: .zero) }
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-        let result = try #require(outcome)
-        print("--qemu \(kind): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)) (exit \(result.exitStatus.map(String.init) ?? "-"), \(ContinuousClock.now - cli.started))")
+        let watcher = ProcessWatcher(pid: cli.pid, timeout: .seconds(60)) { _ in false }
+        let result = await cli.wait(timeout: .seconds(60))
+        await watcher.finished()
+        let seen = watcher.children
+        print("--qemu \(kind): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)) (exit \(result.exitStatus.map(String.init) ?? "-"), \(result.ended - cli.started), children \(seen.sorted()))")
+        if kind == .neverAnswers { #expect(!seen.isEmpty, "the impostor was never seen running") }
         #expect(result.exitStatus == 2, "\(result)")
         #expect(result.stderr.hasPrefix("qmp-probe: "), "\(result)")
         for text in expected { #expect(result.stderr.contains(text), "\(result)") }
@@ -293,11 +346,13 @@ struct LiveFaultTests {
           arguments: [SIGINT, SIGTERM, SIGKILL])
     func proberKilled(signal: Int32) async throws {
         let scratch = try Scratch()
-        let (cli, qemu, _) = try await Self.startProbe(scratch)
-        let qemus = Self.qemuChildren(of: cli.pid)
-        let directories = scratch.privateDirectories
+        let before = Mutex<(qemus: [pid_t], directories: [String])>(([], []))
+        let (cli, qemu, _, _) = try await Self.startProbe(scratch) { cli, _ in
+            before.withLock { $0 = (Self.qemuChildren(of: cli.pid), scratch.privateDirectories) }
+            cli.send(signal)
+        }
+        let (qemus, directories) = before.withLock { $0 }
         #expect(directories.contains { $0.hasPrefix("qmp-probe-\(cli.pid)-") }, "\(directories)")
-        cli.send(signal)
         let outcome = await cli.wait(timeout: .seconds(30))
         let alive = await ProcessInspection.waitGone(qemus + [qemu], timeout: .seconds(5))
         print("qmp-probe ended by signal \(signal): \(outcome.signal.map { "signal \($0)" } ?? "exit \(outcome.exitStatus ?? -1)"); QEMU \(qemus) alive after: \(alive); private directories: \(scratch.privateDirectories)")

@@ -127,6 +127,9 @@ public struct ProbeRunner: Sendable {
             if case ProberError.qmp(let qmp) = error {
                 switch qmp {
                 case .interrupted, .protocolError: died = await instance.process.waitForExit(timeout: .milliseconds(500))
+                case .timedOut:
+                    died = instance.process.exitStatus()
+                    await instance.client.close()  // a QEMU that does not answer will not answer `quit`: no 2 s wait for it
                 default: died = instance.process.exitStatus()
                 }
             }

@@ -27,6 +27,24 @@ struct FuzzRegressionTests {
         #expect(violations.isEmpty, "\(path): \(violations)")
     }
 
+    @Test("the fuzzer's findings, stated directly")
+    func findings() throws {
+        // json-c accepts these literals even in strict mode; they are not JSON, and NaN never equals itself.
+        for text in ["NaN", "[NaN]", #"{"a": Infinity}"#, "-Infinity"] {
+            #expect(throws: JSONParseError.self, "\(text)") { try JSON.parse(text) }
+            let parser = JSONStreamParser()
+            #expect(throws: JSONStreamError.self, "\(text)") { try parser.feed(Array((text + "\r\n").utf8)) { _, _ in } }
+        }
+        // A number beyond Double's range is JSON: it reads as infinity and writes back as a number that reads the same.
+        let huge = try JSON.parse("[1e400, -1e400]")
+        #expect(huge == [.double(.infinity), .double(-.infinity)])
+        #expect(try JSON.parse(huge.serialized()) == huge)
+        // A number split across reads is checked as a whole.
+        let parser = JSONStreamParser()
+        try parser.feed(Array(#"{"a":44"#.utf8)) { _, _ in Issue.record("no message is complete yet") }
+        #expect(throws: JSONStreamError.self) { try parser.feed(Array("-}".utf8)) { _, _ in } }
+    }
+
     @Test("the seeds are there, and the harness does see a broken invariant")
     func harnessCanFail() {
         #expect(Self.inputs(in: Self.seeds).count >= 10)

@@ -120,7 +120,14 @@ public final class JSONStreamParser {
                 throw JSONStreamError.malformed(JSONParseError(reason: reason, offset: offset))
             }
             let consumed = Int(json_tokener_get_parse_end(tokener))
-            let value = JSON(borrowing: object)
+            let value: JSON
+            do {
+                value = try JSON(borrowing: object)
+            } catch {
+                if let object { json_object_put(object) }
+                fail()
+                throw JSONStreamError.malformed(error)
+            }
             if let object { json_object_put(object) }
             json_tokener_reset(tokener)
             var text: ArraySlice<UInt8>

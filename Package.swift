@@ -44,6 +44,10 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "qmp-fuzz",
+            dependencies: ["QMP"]
+        ),
+        .executableTarget(
             name: "qmp-bench",
             dependencies: ["QMP"],
             path: "benchmarks/qmp-bench"
@@ -58,8 +62,9 @@ let package = Package(
             dependencies: ["Prober", "QMP"],
             path: "benchmarks/baseline-bench"
         ),
-        .testTarget(name: "QMPTests", dependencies: ["QMP"]),
-        .testTarget(name: "LiveQEMUTests", dependencies: ["QMP", "Prober"]),
+        .target(name: "FaultInjection", dependencies: ["QMP"], path: "Tests/FaultInjection"),
+        .testTarget(name: "QMPTests", dependencies: ["QMP", "FaultInjection"], exclude: ["FuzzRegressions", "FuzzSeeds"]),
+        .testTarget(name: "LiveQEMUTests", dependencies: ["QMP", "Prober", "FaultInjection"]),
         .testTarget(name: "ProberTests", dependencies: ["Prober", "QMP"]),
     ],
     swiftLanguageModes: [.v6]

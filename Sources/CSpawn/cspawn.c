@@ -39,6 +39,18 @@ static void child(struct request *r, int report_fd, pid_t parent) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) goto fail;
     if (getppid() != parent) _exit(127); /* the parent already died */
     setpgid(0, 0);
+    /* The spawner thread inherited the mask of the Swift thread that started it (nearly every signal blocked), and
+     * the prober ignores SIGINT, SIGTERM and SIGHUP: exec keeps both, so QEMU would never see SIGTERM. Give it
+     * default dispositions and an empty mask. */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) {
+        if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     int devnull = open("/dev/null", O_RDWR);
     if (devnull < 0) goto fail;
     /* Move the descriptors we keep above 3 first, so the dup2s below cannot clobber them. */

@@ -39,8 +39,8 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also compare added features against this recording or probe result (e.g. an older QEMU).")
     var against: String?
 
-    @Option(name: .long, help: "Seconds to wait for each QMP reply.")
-    var timeout: Double = 60
+    @Option(name: .long, help: "Seconds to wait for the monitor's greeting and for each QMP reply (a stopped or hung QEMU fails after this).")
+    var timeout: Double = 30
 
     @Flag(name: .long, help: "Print the JSON report (schemas/probe-report.schema.json) instead of the summary.")
     var json = false

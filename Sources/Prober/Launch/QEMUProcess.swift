@@ -86,6 +86,7 @@ public final class QEMUProcess: Sendable {
     public func stop(grace: Duration = .milliseconds(500)) async {
         if await waitForExit(timeout: grace) != nil { return }
         Glibc.kill(pid, SIGTERM)
+        Glibc.kill(pid, SIGCONT)  // a stopped QEMU acts on SIGTERM only once continued
         if await waitForExit(timeout: .seconds(2)) != nil { return }
         Glibc.kill(pid, SIGKILL)
         _ = await waitForExit(timeout: .seconds(5))

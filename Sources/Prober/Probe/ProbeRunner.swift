@@ -63,7 +63,13 @@ public struct ProbeRunner: Sendable {
             let kvm = try? await observed.execute("query-kvm")
             let accelerator = kvm?["enabled"]?.boolValue == true ? "kvm" : "tcg"
             recorder?.updateHeader { $0.accelerator = accelerator }
-            let probe = try await gather(client: observed, accelerator: accelerator)
+            let probe: AcceleratorProbe
+            do {
+                probe = try await gather(client: observed, accelerator: accelerator)
+            } catch {
+                await observed.close()
+                throw error
+            }
             await observed.close()
             try recorder?.finish()
             return ([probe], "monitor \(endpoint)", nil)
@@ -117,10 +123,22 @@ public struct ProbeRunner: Sendable {
             try recorder?.finish()
             return probe
         } catch {
+            // Whether QEMU died by itself, asked before shutdown() ends it (its monitor closes just before it exits).
+            var died: Int32?
+            if case ProberError.qmp(let qmp) = error {
+                switch qmp {
+                case .interrupted, .protocolError: died = await instance.process.waitForExit(timeout: .milliseconds(500))
+                case .timedOut:
+                    died = instance.process.exitStatus()
+                    await instance.client.close()  // a QEMU that does not answer will not answer `quit`: no 2 s wait for it
+                default: died = instance.process.exitStatus()
+                }
+            }
             await instance.shutdown()
             try? recorder?.finish()
-            if case ProberError.qmp(let qmp) = error, instance.process.exitStatus() != nil {
-                throw ProberError.qemuFailedToStart(binary: binary, detail: "died during the probe (\(qmp))",
+            if case ProberError.qmp(let qmp) = error, let died {
+                let how = died > 128 ? "killed by signal \(died - 128)" : "exit status \(died)"
+                throw ProberError.qemuFailedToStart(binary: binary, detail: "died during the probe (\(how)): \(qmp)",
                                                     stderr: instance.process.stderr)
             }
             throw error

@@ -97,9 +97,17 @@ public final class QMPClient: Sendable {
         let limit = configuration.connectTimeout
         let watchdog = Task { [weak self] in
             try await Task.sleep(for: limit)
-            self?.update { machine in
-                guard machine.runState == .connecting else { return .init() }  // negotiated just in time, or gone
-                return machine.streamFailed(.negotiationFailed("no greeting and negotiation within \(limit)"))
+            guard let self else { return }
+            // Say which step hung: a SIGSTOPped QEMU accepts the connection but never greets.
+            let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+            let connected = state.withLockedValue { $0.outbound != nil }
+            update { machine in
+                guard machine.runState == .connecting else { return .init() }  // negotiated just in time
+                let what = !connected ? "could not connect within \(seconds) s"
+                    : machine.greeting == nil
+                        ? "no greeting within \(seconds) s: the monitor accepted the connection but does not answer (is QEMU stopped or hung?)"
+                        : "no reply to qmp_capabilities within \(seconds) s"
+                return machine.streamFailed(.negotiationFailed(what))
             }
         }
         defer { watchdog.cancel() }

@@ -83,7 +83,7 @@ extension JSON {
         }
         defer { json_object_put(object) }
         try checkTrailing()
-        return JSON(borrowing: object)
+        return try JSON(borrowing: object)
     }
 
     /// JSON's four whitespace bytes.
@@ -93,7 +93,8 @@ extension JSON {
     }
 
     /// Converts a json-c object into a value; the caller keeps its reference.
-    init(borrowing object: OpaquePointer?) {
+    /// - Throws: for `NaN`, `Infinity` and `-Infinity`, which json-c accepts even in strict mode but are not JSON.
+    init(borrowing object: OpaquePointer?) throws(JSONParseError) {
         guard let object else {
             self = .null
             return
@@ -112,7 +113,15 @@ extension JSON {
                 self = .int(signed)
             }
         case json_type_double:
-            self = .double(json_object_get_double(object))
+            let value = json_object_get_double(object)
+            if !value.isFinite {
+                // A number beyond Double's range (`1e400`) is JSON and reads as infinity; the literals are not JSON.
+                let text = String(cString: json_object_get_string(object))
+                if value.isNaN || text.contains("Infinity") {
+                    throw JSONParseError(reason: "\(text) is not JSON")
+                }
+            }
+            self = .double(value)
         case json_type_string:
             let length = Int(json_object_get_string_len(object))
             let pointer = json_object_get_string(object)!
@@ -124,7 +133,7 @@ extension JSON {
             var array: [JSON] = []
             array.reserveCapacity(count)
             for position in 0..<count {
-                array.append(JSON(borrowing: json_object_array_get_idx(object, position)))
+                array.append(try JSON(borrowing: json_object_array_get_idx(object, position)))
             }
             self = .array(array)
         case json_type_object:
@@ -134,7 +143,7 @@ extension JSON {
             var end = json_object_iter_end(object)
             while json_object_iter_equal(&iterator, &end) == 0 {
                 let key = String(cString: json_object_iter_peek_name(&iterator))
-                result.appendUnique(key, JSON(borrowing: json_object_iter_peek_value(&iterator)))
+                result.appendUnique(key, try JSON(borrowing: json_object_iter_peek_value(&iterator)))
                 json_object_iter_next(&iterator)
             }
             self = .object(result)

@@ -23,6 +23,9 @@ extension JSON {
             if d.isFinite {
                 // Swift's shortest round-trip form; JSON has no "1e5" restrictions, but needs a digit after ".".
                 out.append(contentsOf: d.description.utf8)
+            } else if d.isInfinite {
+                // A number beyond Double's range (json-c reads `1e400` as infinity): write one that reads back the same.
+                out.append(contentsOf: (d < 0 ? "-1e999" : "1e999").utf8)
             } else {
                 out.append(contentsOf: "null".utf8)
             }

@@ -16,6 +16,8 @@ public final class JSONStreamParser {
     private let tokener: UnsafeMutablePointer<json_tokener>
     /// The bytes of the message being parsed, kept across reads (only while a message is incomplete).
     private var partial: [UInt8] = []
+    /// Number bytes at the end of the last read, not yet given to json-c.
+    private var heldBack: [UInt8] = []
     private var failed = false
 
     /// Creates a parser with the given limits.
@@ -31,14 +33,60 @@ public final class JSONStreamParser {
     }
 
     /// Whether a message has started but not finished.
-    public var hasPartialMessage: Bool { !partial.isEmpty }
+    public var hasPartialMessage: Bool { !partial.isEmpty || !heldBack.isEmpty }
 
     /// Feeds the next bytes of the stream; calls `emit` with each complete value and its text.
     /// - Throws: ``JSONStreamError`` on malformed JSON or a limit exceeded, or what `emit` throws.
     public func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (JSON, ArraySlice<UInt8>) throws -> Void) throws {
         guard !failed else { throw JSONStreamError.parserFailed }
-        guard var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        guard var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else { return }
         var remaining = bytes.count
+        // json-c checks a number's syntax only within one call (it accepts `{"a":44-}` when `44` and `-}` come in
+        // two reads): a run of number bytes at the end of a read is held back and fed with the bytes that end it.
+        if !heldBack.isEmpty {
+            var run = 0
+            while run < remaining, Self.isNumberByte(base[run]) { run += 1 }
+            if run == remaining {
+                heldBack.append(contentsOf: UnsafeBufferPointer(start: base, count: run))
+                try flushHeldBackIfLarge(emit)
+                return
+            }
+            var joined = heldBack
+            joined.append(contentsOf: UnsafeBufferPointer(start: base, count: run + 1))
+            heldBack = []
+            base += run + 1
+            remaining -= run + 1
+            try joined.withUnsafeBufferPointer { try parse($0.baseAddress!, $0.count, emit) }
+        }
+        var run = 0
+        while run < remaining, Self.isNumberByte(base[remaining - 1 - run]) { run += 1 }
+        try parse(base, remaining - run, emit)
+        if run > 0 {
+            heldBack = Array(UnsafeBufferPointer(start: base + remaining - run, count: run))
+            try flushHeldBackIfLarge(emit)
+        }
+    }
+
+    /// The bytes json-c takes as part of a number (`json_number_chars`).
+    @inline(__always)
+    static func isNumberByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || byte == 0x2D || byte == 0x2B || byte == 0x2E || byte == 0x65 || byte == 0x45
+    }
+
+    /// Memory stays bounded: held-back bytes beyond the size limit go to json-c after all (a message that long
+    /// fails as too large there, as it does in one read).
+    private func flushHeldBackIfLarge(_ emit: (JSON, ArraySlice<UInt8>) throws -> Void) throws {
+        if heldBack.count > maxMessageSize + 1 {
+            let bytes = heldBack
+            heldBack = []
+            try bytes.withUnsafeBufferPointer { try parse($0.baseAddress!, $0.count, emit) }
+        }
+    }
+
+    /// Feeds `count` bytes at `start` to json-c, emitting every message they complete.
+    private func parse(_ start: UnsafePointer<UInt8>, _ count: Int, _ emit: (JSON, ArraySlice<UInt8>) throws -> Void) throws {
+        var base = start
+        var remaining = count
         while remaining > 0 {
             if partial.isEmpty {
                 // Between messages: skip whitespace ourselves so it never counts towards a message.
@@ -72,7 +120,14 @@ public final class JSONStreamParser {
                 throw JSONStreamError.malformed(JSONParseError(reason: reason, offset: offset))
             }
             let consumed = Int(json_tokener_get_parse_end(tokener))
-            let value = JSON(borrowing: object)
+            let value: JSON
+            do {
+                value = try JSON(borrowing: object)
+            } catch {
+                if let object { json_object_put(object) }
+                fail()
+                throw JSONStreamError.malformed(error)
+            }
             if let object { json_object_put(object) }
             json_tokener_reset(tokener)
             var text: ArraySlice<UInt8>
@@ -103,6 +158,7 @@ public final class JSONStreamParser {
     private func fail() {
         failed = true
         partial = []
+        heldBack = []
         json_tokener_reset(tokener)
     }
 }

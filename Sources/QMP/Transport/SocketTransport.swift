@@ -110,7 +110,11 @@ public struct SocketTransport: QMPTransport {
     }
 
     static func describe(_ error: any Error) -> String {
-        if let io = error as? IOError { return io.description }
+        if let io = error as? IOError {
+            // errno's words, not NIO's call site; a Unix socket whose listen queue is full answers EAGAIN at once.
+            let words = String(cString: strerror(io.errnoCode))
+            return io.errnoCode == EAGAIN ? "\(words): the monitor does not accept connections (is QEMU stopped or hung?)" : words
+        }
         if let connect = error as? NIOConnectionError {
             return connect.connectionErrors.map { "\($0.target): \($0.error)" }.joined(separator: "; ")
         }

@@ -11,7 +11,10 @@ struct ProbeCommand: AsyncParsableCommand {
         discussion: """
             With no options, starts the local qemu-system-<host arch> itself (-machine none, paused, no devices), \
             once with KVM when /dev/kvm is usable and once with TCG, side by side. Exit status: 0 on success, \
-            2 on error (no QEMU, QEMU failed to start, monitor unreachable, bad recording).
+            2 on error (no QEMU, QEMU failed to start, monitor unreachable, bad recording). \
+            Results of such live probes are cached in $XDG_CACHE_HOME/qmp-probe (or ~/.cache/qmp-probe), keyed by \
+            the QEMU binary (path, size, ctime), the kernel, access to /dev/kvm, the host CPU and its microcode, \
+            this prober's version and the options; --no-cache bypasses the cache.
             """
     )
 
@@ -48,6 +51,15 @@ struct ProbeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "List the enabled features of every model in the summary.")
     var verbose = false
 
+    @Option(name: .long, help: "QEMU processes per accelerator, sharing the per-model expansions (default: one per core in all).")
+    var workers: Int?
+
+    @Flag(name: .long, help: "Neither read nor write the cache of live probe results.")
+    var noCache = false
+
+    @Flag(name: .long, help: "Print on stderr the time, CPU time and peak memory of qmp-probe and of the QEMU it started.")
+    var stats = false
+
     func validate() throws {
         let sources = [socket, connect, replay].compactMap { $0 }
         if sources.count > 1 { throw ValidationError("give at most one of --socket, --connect, --replay") }
@@ -55,10 +67,15 @@ struct ProbeCommand: AsyncParsableCommand {
         guard ReplayTransport.Mode(rawValue: replayMode) != nil else { throw ValidationError("--replay-mode must be matching or strict") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         if let connect, QMPEndpoint.parseTCP(connect) == nil { throw ValidationError("--connect expects HOST:PORT") }
+        if let workers, workers < 1 || workers > 16 { throw ValidationError("--workers must be between 1 and 16") }
     }
 
     func run() async throws {
+        let started = ContinuousClock.now
+        defer { if stats { printStats(since: started) } }
+        let presentation: ProbePresentation = json ? .json : (verbose ? .verbose : .text)
         let source: ProbeSource
+        var cached: CachedProbe?
         if let socket {
             source = .monitor(.unix(path: socket))
         } else if let connect {
@@ -80,30 +97,42 @@ struct ProbeCommand: AsyncParsableCommand {
             default: accelerators = [accel]
             }
             source = .launch(binary: qemu, accelerators: accelerators)
+            if !noCache && record == nil {
+                cached = try cache(accelerators: accelerators)
+            }
         }
         var runner = ProbeRunner(source: source)
         runner.recordPath = record
+        runner.workers = workers
         runner.timeout = .milliseconds(Int64(timeout * 1000))
         runner.logger = CLILogging.logger(trace: false)
         let progress = ProgressLine()
         if progress.enabled { runner.progress = { accelerator, done, total in progress.update("\(accelerator): \(done)/\(total) expansions") } }
-        do {
+        let timeout = runner.timeout
+        let against = self.against
+        let configured = runner
+        @Sendable func probe() async throws -> ProbeReport {
             var references: [String: (label: String, probe: AcceleratorProbe)] = [:]
             if let against {
                 var other = ProbeRunner(source: .replay(path: against, mode: .matching))
-                other.timeout = runner.timeout
+                other.timeout = timeout
                 let (probes, _, _) = try await other.gather()
                 for probe in probes {
                     references[probe.accelerator] = ("\(probe.accelerator) in QEMU \(probe.version) (\(against))", probe)
                 }
             }
-            let report = try await runner.run(against: references)
+            let report = try await configured.run(against: references)
             progress.clear()
-            if json {
-                print(report.json.serialized())
+            return report
+        }
+        do {
+            let output: [UInt8]
+            if let cached {
+                output = try await cached.output(presentation, probe: probe).bytes
             } else {
-                print(TextReport.render(report, verbose: verbose), terminator: "")
+                output = presentation.render(try await probe())
             }
+            ProbeCache.writeAll(1, output)
         } catch let error as ProberError {
             progress.clear()
             throw ProbeExit.fail(error.description)
@@ -111,5 +140,42 @@ struct ProbeCommand: AsyncParsableCommand {
             progress.clear()
             throw ProbeExit.fail(error.description)
         }
+    }
+
+    /// The cache of this live probe: its key (the binary located now, the accelerators and --against), or nil when
+    /// the binary cannot be `stat`ed or the cache directory is unusable (said on stderr).
+    private func cache(accelerators: [String]) throws -> CachedProbe? {
+        let binary: String
+        do {
+            binary = try QEMUBinary.locate(explicit: qemu)
+        } catch let error as ProberError {
+            throw ProbeExit.fail(error.description)
+        }
+        var options = ["accel=" + accelerators.joined(separator: ",")]
+        if let against { options.append("against=" + (FileIdentity.of(against)?.summary ?? against)) }
+        guard let key = CacheKey(binary: binary, options: options),
+              let directory = ProbeCache.defaultDirectory() else { return nil }
+        do {
+            return CachedProbe(cache: try ProbeCache(directory: directory), key: key)
+        } catch {
+            FileHandle.standardError.write(Data("qmp-probe: \(error)\n".utf8))
+            return nil
+        }
+    }
+
+    /// `--stats`: wall time, then CPU time and peak RSS of this process and of its reaped children (QEMU).
+    private func printStats(since started: ContinuousClock.Instant) {
+        var own = rusage()
+        var children = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &own)
+        getrusage(RUSAGE_CHILDREN.rawValue, &children)
+        func cpu(_ usage: rusage) -> Double {
+            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        let elapsed = ContinuousClock.now - started
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let line = String(format: "qmp-probe stats: wall=%.4fs cpu=%.4fs peak_rss=%ldKB qemu_cpu=%.4fs qemu_peak_rss=%ldKB\n",
+                          wall, cpu(own), own.ru_maxrss, cpu(children), children.ru_maxrss)
+        FileHandle.standardError.write(Data(line.utf8))
     }
 }

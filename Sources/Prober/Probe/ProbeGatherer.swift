@@ -18,6 +18,11 @@ public struct ProbeGatherer: Sendable {
     public var archHint: String?
     /// Called after each per-model command completes (done, total), for a progress line.
     public var progress: (@Sendable (Int, Int) -> Void)?
+    /// Other sessions of the same QEMU binary and accelerator (other QEMU processes) that take a share of the
+    /// per-model expansions: each closure returns its connected client once that QEMU is ready (nil when it could
+    /// not start: the others do its share). Every session takes the next expansion as soon as it has room, so a
+    /// QEMU that starts late or runs slower takes fewer; the gathered probe is the same as with one session.
+    public var helpers: [@Sendable () async -> QMPClient?] = []
 
     /// A gatherer for `client`, labelled with `accelerator`.
     public init(client: QMPClient, accelerator: String) {
@@ -169,7 +174,9 @@ public struct ProbeGatherer: Sendable {
         }
         let total = targets.count * types.count
         let counter = Counter()
-        let results = try await withThrowingTaskGroup(of: (String, String, Answer<CPUModelExpansion>).self) { group in
+        let results = !helpers.isEmpty
+            ? try await expandShared(targets: targets, types: types, first: (first, probe), total: total, counter: counter)
+            : try await withThrowingTaskGroup(of: (String, String, Answer<CPUModelExpansion>).self) { group in
             for name in targets {
                 for type in types {
                     group.addTask {
@@ -208,6 +215,59 @@ public struct ProbeGatherer: Sendable {
         return expansions
     }
 
+    /// The per-model expansions shared between ``client`` and the ``helpers``: every session runs twice its
+    /// in-flight limit of lanes (so its client always has the next command queued when a reply comes), and each
+    /// lane takes the next expansion from one shared queue. A helper whose connection fails gives its expansion
+    /// back to the queue and stops; a failure of the primary session ends the probe as without helpers.
+    private func expandShared(targets: [String], types: [String], first: (String, Answer<CPUModelExpansion>), total: Int,
+                              counter: Counter) async throws -> [(String, String, Answer<CPUModelExpansion>)] {
+        var jobs: [(String, String)] = []
+        jobs.reserveCapacity(total)
+        for name in targets {
+            for type in types where !(name == first.0 && type == types[0]) { jobs.append((name, type)) }
+        }
+        let queue = ExpansionQueue(jobs)
+        typealias Result = (String, String, Answer<CPUModelExpansion>)
+        @Sendable func lane(_ session: QMPClient, isHelper: Bool) async throws -> [Result] {
+            var done: [Result] = []
+            while let job = queue.next() {
+                do {
+                    let answer = try await expansion(job.1, name: job.0, props: nil, on: session)
+                    progress?(counter.increment(), total)
+                    done.append((job.0, job.1, answer))
+                } catch {
+                    guard isHelper else { throw error }
+                    queue.giveBack(job)
+                    return done
+                }
+            }
+            return done
+        }
+        let lanes = max(1, client.configuration.maxInFlight) * 2
+        var results = try await withThrowingTaskGroup(of: [Result].self) { group in
+            for _ in 0..<lanes { group.addTask { try await lane(client, isHelper: false) } }
+            for helper in helpers {
+                group.addTask {
+                    guard let session = await helper() else { return [] }
+                    let lanes = max(1, session.configuration.maxInFlight) * 2
+                    return try await withThrowingTaskGroup(of: [Result].self) { inner in
+                        for _ in 0..<lanes { inner.addTask { try await lane(session, isHelper: true) } }
+                        var collected: [Result] = []
+                        for try await part in inner { collected += part }
+                        return collected
+                    }
+                }
+            }
+            var collected: [Result] = [(first.0, types[0], first.1)]
+            collected.reserveCapacity(total)
+            for try await part in group { collected += part }
+            return collected
+        }
+        // Expansions given back by a helper after the primary session's lanes had finished.
+        results += try await lane(client, isHelper: false)
+        return results
+    }
+
     // MARK: Commands
 
     /// A reply, or why there is none.
@@ -230,10 +290,12 @@ public struct ProbeGatherer: Sendable {
         }
     }
 
-    private func expansion(_ type: String, name: String, props: JSONObject?) async throws -> Answer<CPUModelExpansion> {
+    private func expansion(_ type: String, name: String, props: JSONObject?,
+                           on session: QMPClient? = nil) async throws -> Answer<CPUModelExpansion> {
         var model: JSONObject = ["name": .string(name)]
         if let props { model["props"] = .object(props) }
-        let reply = try await optional("query-cpu-model-expansion", into: ["type": .string(type), "model": .object(model)])
+        let reply = try await optional("query-cpu-model-expansion", into: ["type": .string(type), "model": .object(model)],
+                                       on: session)
         switch reply {
         case .value(let json):
             guard let expansion = CPUModelExpansion(json) else { return .failure("malformed expansion reply") }
@@ -245,9 +307,9 @@ public struct ProbeGatherer: Sendable {
 
     /// Runs a command; QEMU's refusal or a missing recording becomes an ``Answer/unavailable(_:)``,
     /// a lost connection is thrown.
-    private func optional(_ name: String, into arguments: JSONObject?) async throws -> Answer<JSON> {
+    private func optional(_ name: String, into arguments: JSONObject?, on session: QMPClient? = nil) async throws -> Answer<JSON> {
         do {
-            return .value(try await client.execute(name, arguments: arguments))
+            return .value(try await (session ?? client).execute(name, arguments: arguments))
         } catch let error as QMPError {
             switch error {
             case .commandFailed, .notRecorded: return .unavailable(error)
@@ -255,6 +317,26 @@ public struct ProbeGatherer: Sendable {
             }
         }
     }
+}
+
+/// The per-model expansions still to do, shared by the lanes of every session.
+final class ExpansionQueue: Sendable {
+    private let state: Mutex<(jobs: [(String, String)], next: Int, returned: [(String, String)])>
+
+    init(_ jobs: [(String, String)]) { state = Mutex((jobs, 0, [])) }
+
+    /// The next expansion (name, type) to run, or nil when none is left.
+    func next() -> (String, String)? {
+        state.withLock { state in
+            if let job = state.returned.popLast() { return job }
+            guard state.next < state.jobs.count else { return nil }
+            defer { state.next += 1 }
+            return state.jobs[state.next]
+        }
+    }
+
+    /// Puts back an expansion whose session failed.
+    func giveBack(_ job: (String, String)) { state.withLock { $0.returned.append(job) } }
 }
 
 /// A thread-safe counter for progress reports.

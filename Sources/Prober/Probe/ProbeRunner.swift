@@ -25,6 +25,10 @@ public struct ProbeRunner: Sendable {
     public var expandModels = true
     /// Models whose expansions to gather (nil: all).
     public var onlyModels: Set<String>?
+    /// QEMU processes per accelerator when launching (nil: ``automaticWorkers(accelerators:cores:)``). With more
+    /// than one, the first runs the whole conversation and the others start side by side and take a share of the
+    /// per-model expansions (see ``ProbeGatherer/helpers``); the result is the same. A recorded probe uses one.
+    public var workers: Int?
     /// Progress callback (accelerator, done, total).
     public var progress: (@Sendable (String, Int, Int) -> Void)?
     /// Where to log.
@@ -36,15 +40,24 @@ public struct ProbeRunner: Sendable {
     /// The accelerators to probe by default on this machine: KVM when `/dev/kvm` is usable, and TCG.
     public static var defaultAccelerators: [String] { QEMUBinary.kvmUsable ? ["kvm", "tcg"] : ["tcg"] }
 
+    /// The QEMU processes per accelerator chosen when ``workers`` is nil: as many as the cores allow with one
+    /// process per core in all (at least 1, at most 4), e.g. 2 for one accelerator on 2 cores, 1 each for two.
+    public static func automaticWorkers(accelerators: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+        min(4, max(1, cores / max(1, accelerators)))
+    }
+
     /// Gathers every session and returns the raw probes (in accelerator order) and a label for the source.
     public func gather() async throws -> (probes: [AcceleratorProbe], source: String, binary: String?) {
         switch source {
         case .launch(let explicit, let accelerators):
             let binary = try QEMUBinary.locate(explicit: explicit)
+            let perAccelerator = recordPath != nil ? 1
+                : max(1, workers ?? Self.automaticWorkers(accelerators: accelerators.count))
             let probes = try await withThrowingTaskGroup(of: (Int, AcceleratorProbe).self) { group in
                 for (index, accelerator) in accelerators.enumerated() {
                     group.addTask { (index, try await probeLaunched(binary: binary, accelerator: accelerator,
-                                                                   record: recordPath(for: accelerator, of: accelerators))) }
+                                                                   record: recordPath(for: accelerator, of: accelerators),
+                                                                   workers: perAccelerator)) }
                 }
                 var results: [(Int, AcceleratorProbe)] = []
                 for try await result in group { results.append(result) }
@@ -99,8 +112,10 @@ public struct ProbeRunner: Sendable {
         return ProbeReport.compute(probes: probes, source: source, binary: binary, against: against)
     }
 
-    private func gather(client: QMPClient, accelerator: String, archHint: String? = nil) async throws -> AcceleratorProbe {
+    private func gather(client: QMPClient, accelerator: String, archHint: String? = nil,
+                        helpers: [@Sendable () async -> QMPClient?] = []) async throws -> AcceleratorProbe {
         var gatherer = ProbeGatherer(client: client, accelerator: accelerator)
+        gatherer.helpers = helpers
         gatherer.archHint = archHint
         gatherer.expandModels = expandModels
         gatherer.onlyModels = onlyModels
@@ -108,18 +123,39 @@ public struct ProbeRunner: Sendable {
         return try await gatherer.gather()
     }
 
-    private func probeLaunched(binary: String, accelerator: String, record: String?) async throws -> AcceleratorProbe {
+    private func probeLaunched(binary: String, accelerator: String, record: String?, workers: Int) async throws -> AcceleratorProbe {
         let target = QEMUInstance.target(ofBinary: binary)
         let arguments = QEMUInstance.probeArguments(accelerator: accelerator, target: target)
-        let recorder = try record.map {
-            try SessionRecorder(path: $0, header: SessionHeader(arch: target.arch, accelerator: accelerator,
-                                                                  binary: binary, arguments: arguments))
+        // The helpers start first, side by side with the main QEMU; one that fails to start is left out.
+        let helperConfiguration = configuration(recorder: nil)
+        let helpers = (1..<max(1, workers)).map { _ in
+            Task { try? await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments,
+                                                 configuration: helperConfiguration) }
         }
-        let instance = try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments,
-                                                    configuration: configuration(recorder: recorder))
+        func stopHelpers() async {
+            await withTaskGroup(of: Void.self) { group in
+                for helper in helpers { group.addTask { await helper.value?.shutdown() } }
+            }
+        }
+        let recorder: SessionRecorder?
+        let instance: QEMUInstance
         do {
-            let probe = try await gather(client: instance.client, accelerator: accelerator)
+            recorder = try record.map {
+                try SessionRecorder(path: $0, header: SessionHeader(arch: target.arch, accelerator: accelerator,
+                                                                      binary: binary, arguments: arguments))
+            }
+            instance = try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments,
+                                                    configuration: configuration(recorder: recorder))
+        } catch {
+            await stopHelpers()
+            throw error
+        }
+        do {
+            let probe = try await gather(client: instance.client, accelerator: accelerator,
+                                         helpers: helpers.map { helper in { await helper.value?.client } })
+            async let helpersStopped: Void = stopHelpers()
             await instance.shutdown()
+            await helpersStopped
             try recorder?.finish()
             return probe
         } catch {
@@ -134,7 +170,9 @@ public struct ProbeRunner: Sendable {
                 default: died = instance.process.exitStatus()
                 }
             }
+            async let helpersStopped: Void = stopHelpers()
             await instance.shutdown()
+            await helpersStopped
             try? recorder?.finish()
             if case ProberError.qmp(let qmp) = error, let died {
                 let how = died > 128 ? "killed by signal \(died - 128)" : "exit status \(died)"

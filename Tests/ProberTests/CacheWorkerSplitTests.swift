@@ -1,0 +1,113 @@
+import Foundation
+import Prober
+import QMP
+import Synchronization
+import Testing
+
+/// Counts the expansions a client sends.
+final class ExpansionCounter: QMPTrafficObserver {
+    private let value = Mutex(0)
+    var count: Int { value.withLock { $0 } }
+    func sent(_ bytes: [UInt8]) {
+        if String(decoding: bytes, as: UTF8.self).contains("\"query-cpu-model-expansion\"") { value.withLock { $0 += 1 } }
+    }
+    func received(_ text: [UInt8]) {}
+}
+
+/// Compares two gathered probes member by member (`AcceleratorProbe` is not `Equatable`).
+enum ProbeComparison {
+    static func expectSame(_ a: AcceleratorProbe, _ b: AcceleratorProbe, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(a.accelerator == b.accelerator, sourceLocation: sourceLocation)
+        #expect(a.version == b.version && a.arch == b.arch, sourceLocation: sourceLocation)
+        #expect(a.kvm == b.kvm, sourceLocation: sourceLocation)
+        #expect(a.support == b.support, sourceLocation: sourceLocation)
+        #expect(a.definitions == b.definitions, sourceLocation: sourceLocation)
+        #expect(a.notes == b.notes, sourceLocation: sourceLocation)
+        #expect(a.hostModel?.name == b.hostModel?.name && a.hostModel?.method == b.hostModel?.method, sourceLocation: sourceLocation)
+        #expect(a.hostModel?.expansion == b.hostModel?.expansion, sourceLocation: sourceLocation)
+        #expect(a.hostModel?.nonMigratable == b.hostModel?.nonMigratable, sourceLocation: sourceLocation)
+        #expect(a.hostModel?.full == b.hostModel?.full, sourceLocation: sourceLocation)
+        #expect(Set(a.expansions.keys) == Set(b.expansions.keys), sourceLocation: sourceLocation)
+        for (name, expansions) in a.expansions {
+            #expect(expansions.staticExpansion == b.expansions[name]?.staticExpansion, "\(name)", sourceLocation: sourceLocation)
+            #expect(expansions.fullExpansion == b.expansions[name]?.fullExpansion, "\(name)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+/// Per-model expansions shared between sessions (`ProbeGatherer.helpers`, `--workers`), over recorded sessions.
+struct WorkerSplitTests {
+    let session: ReplaySession
+
+    init() throws {
+        session = try #require(try RecordingLoader.load(path: ProberTestSupport.recorded("qemu-7.2-x86_64-kvm.jsonl")).first)
+    }
+
+    func client(_ observer: ExpansionCounter? = nil) async throws -> QMPClient {
+        var configuration = QMPClient.Configuration()
+        configuration.recorder = observer
+        let client = QMPClient(configuration: configuration)
+        try await client.connect(using: ReplayTransport(session: session, mode: .matching))
+        return client
+    }
+
+    @Test("expansions shared with helper sessions give the same probe as one session, each expansion asked once")
+    func sameProbe() async throws {
+        let alone = ExpansionCounter()
+        let single = try await ProbeGatherer(client: client(alone), accelerator: "kvm").gather()
+        #expect(single.expansions.count > 100)
+
+        let primary = ExpansionCounter()
+        let helperCounters = [ExpansionCounter(), ExpansionCounter()]
+        var gatherer = ProbeGatherer(client: try await client(primary), accelerator: "kvm")
+        var helpers: [@Sendable () async -> QMPClient?] = []
+        for counter in helperCounters {
+            let helper = try await client(counter)
+            helpers.append { helper }
+        }
+        helpers.append { nil }  // a QEMU that failed to start
+        gatherer.helpers = helpers
+        let shared = try await gatherer.gather()
+        ProbeComparison.expectSame(shared, single)
+        #expect(ProbeReport.compute(probes: [shared], source: "s").json == ProbeReport.compute(probes: [single], source: "s").json)
+        #expect(primary.count + helperCounters.map(\.count).reduce(0, +) == alone.count)
+    }
+
+    @Test("a helper whose connection is gone gives its expansions back: the probe is complete")
+    func failingHelper() async throws {
+        let single = try await ProbeGatherer(client: client(), accelerator: "kvm").gather()
+        var gatherer = ProbeGatherer(client: try await client(), accelerator: "kvm")
+        let broken = try await client()
+        await broken.close()
+        gatherer.helpers = [{ broken }]
+        let shared = try await gatherer.gather()
+        ProbeComparison.expectSame(shared, single)
+    }
+
+    @Test("progress counts every expansion once with helpers")
+    func progress() async throws {
+        let seen = Mutex<[Int]>([])
+        let totals = Mutex<Set<Int>>([])
+        var gatherer = ProbeGatherer(client: try await client(), accelerator: "kvm")
+        let helper = try await client()
+        gatherer.helpers = [{ helper }]
+        gatherer.progress = { done, total in
+            seen.withLock { $0.append(done) }
+            totals.withLock { _ = $0.insert(total) }
+        }
+        let probe = try await gatherer.gather()
+        let total = try #require(totals.withLock { $0 }.first)
+        #expect(totals.withLock { $0 }.count == 1)
+        // The first expansion (asked alone, before the others) is not counted by the progress callback.
+        #expect(seen.withLock { $0 }.sorted() == Array(1...(total - 1)))
+        #expect(probe.expansions.count > 100)
+    }
+
+    @Test("the automatic number of workers: one QEMU per core in all, at least one, at most four")
+    func automaticWorkers() {
+        #expect(ProbeRunner.automaticWorkers(accelerators: 1, cores: 2) == 2)
+        #expect(ProbeRunner.automaticWorkers(accelerators: 2, cores: 2) == 1)
+        #expect(ProbeRunner.automaticWorkers(accelerators: 2, cores: 1) == 1)
+        #expect(ProbeRunner.automaticWorkers(accelerators: 1, cores: 64) == 4)
+    }
+}

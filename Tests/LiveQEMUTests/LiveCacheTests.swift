@@ -110,13 +110,18 @@ struct LiveWorkerSplitTests {
         for workers in [2, 3] { ProbeComparison.expectSame(try #require(gathered[workers]), one) }
     }
 
-    @Test("both accelerators with 2 QEMU processes each report exactly what 1 each reports", .enabled(if: QEMUBinary.kvmUsable))
+    @Test("both accelerators, 1 or 2 QEMU processes each (one introspection for both), report exactly what a recorded probe (every session on its own) reports",
+          .enabled(if: QEMUBinary.kvmUsable))
     func both() async throws {
-        var runner = ProbeRunner(source: .launch(binary: nil, accelerators: LiveQEMU.accelerators))
-        runner.workers = 2
-        let report = try await runner.run()
-        var single = ProbeRunner(source: .launch(binary: nil, accelerators: LiveQEMU.accelerators))
-        single.workers = 1
-        #expect(report.json == (try await single.run()).json)
+        let directory = try LiveCacheTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var recorded = ProbeRunner(source: .launch(binary: nil, accelerators: LiveQEMU.accelerators))
+        recorded.recordPath = directory + "/probe.jsonl"
+        let reference = try await recorded.run().json
+        for workers in [1, 2] {
+            var runner = ProbeRunner(source: .launch(binary: nil, accelerators: LiveQEMU.accelerators))
+            runner.workers = workers
+            #expect(try await runner.run().json == reference, "\(workers) per accelerator")
+        }
     }
 }

@@ -4,12 +4,14 @@ import QMP
 import Synchronization
 import Testing
 
-/// Counts the expansions a client sends.
+/// Counts the commands of one name a client sends (expansions by default).
 final class ExpansionCounter: QMPTrafficObserver {
     private let value = Mutex(0)
+    private let needle: String
+    init(command: String = "query-cpu-model-expansion") { needle = "\"\(command)\"" }
     var count: Int { value.withLock { $0 } }
     func sent(_ bytes: [UInt8]) {
-        if String(decoding: bytes, as: UTF8.self).contains("\"query-cpu-model-expansion\"") { value.withLock { $0 += 1 } }
+        if String(decoding: bytes, as: UTF8.self).contains(needle) { value.withLock { $0 += 1 } }
     }
     func received(_ text: [UInt8]) {}
 }
@@ -43,12 +45,54 @@ struct WorkerSplitTests {
         session = try #require(try RecordingLoader.load(path: ProberTestSupport.recorded("qemu-7.2-x86_64-kvm.jsonl")).first)
     }
 
-    func client(_ observer: ExpansionCounter? = nil) async throws -> QMPClient {
+    func client(_ observer: ExpansionCounter? = nil, session: ReplaySession? = nil) async throws -> QMPClient {
         var configuration = QMPClient.Configuration()
         configuration.recorder = observer
         let client = QMPClient(configuration: configuration)
-        try await client.connect(using: ReplayTransport(session: session, mode: .matching))
+        try await client.connect(using: ReplayTransport(session: session ?? self.session, mode: .matching))
         return client
+    }
+
+    @Test("sessions of two accelerators sharing one introspection: the schema is asked once, each probe is unchanged")
+    func sharedIntrospection() async throws {
+        let tcgSession = try #require(try RecordingLoader.load(path: ProberTestSupport.recorded("qemu-7.2-x86_64-tcg.jsonl")).first)
+        let kvmAlone = try await ProbeGatherer(client: client(), accelerator: "kvm").gather()
+        let tcgAlone = try await ProbeGatherer(client: client(session: tcgSession), accelerator: "tcg").gather()
+
+        let schemas = [ExpansionCounter(command: "query-qmp-schema"), ExpansionCounter(command: "query-qmp-schema")]
+        let shared = SharedIntrospection()
+        var kvm = ProbeGatherer(client: try await client(schemas[0]), accelerator: "kvm")
+        var tcg = ProbeGatherer(client: try await client(schemas[1], session: tcgSession), accelerator: "tcg")
+        kvm.introspection = shared
+        tcg.introspection = shared
+        async let kvmProbe = kvm.gather()
+        async let tcgProbe = tcg.gather()
+        let (kvmShared, tcgShared) = try await (kvmProbe, tcgProbe)
+        ProbeComparison.expectSame(kvmShared, kvmAlone)
+        ProbeComparison.expectSame(tcgShared, tcgAlone)
+        #expect(schemas[0].count + schemas[1].count == 1)
+    }
+
+    @Test("without query-cpu-model-expansion, the spread conversation drops what it asked ahead, as one session never asks")
+    func noExpansionCommand() async throws {
+        var old = session
+        old.exchanges = old.exchanges.compactMap { exchange in
+            guard exchange.name != "query-cpu-model-expansion" else { return nil }
+            var exchange = exchange
+            if exchange.name == "query-qmp-schema", case .object(var reply)? = exchange.reply,
+               let entities = reply["return"]?.arrayValue {
+                reply["return"] = .array(entities.filter { $0["name"]?.stringValue != "query-cpu-model-expansion" })
+                exchange.reply = .object(reply)
+            }
+            return exchange
+        }
+        let alone = try await ProbeGatherer(client: client(session: old), accelerator: "kvm").gather()
+        #expect(alone.hostModel == nil && alone.expansions.isEmpty)
+        #expect(alone.notes.last?.contains("no query-cpu-model-expansion") == true)
+        var gatherer = ProbeGatherer(client: try await client(session: old), accelerator: "kvm")
+        let helper = try await client(session: old)
+        gatherer.helpers = [{ helper }]
+        ProbeComparison.expectSame(try await gatherer.gather(), alone)
     }
 
     @Test("expansions shared with helper sessions give the same probe as one session, each expansion asked once")

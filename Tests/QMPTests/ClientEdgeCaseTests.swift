@@ -548,7 +548,7 @@ struct ClientEdgeCaseTests {
             try server.expectEOF()
         }) { client, server in
             let connecting = Task { try await client.connect(to: server.endpoint) }
-            guard let result = await Self.result(of: connecting, orGiveUpAfter: .seconds(10)) else {
+            guard let result = await Self.result(of: connecting, orGiveUpAfter: .seconds(30)) else {
                 Issue.record("connect() did not return after its connectTimeout")
                 return
             }

@@ -18,11 +18,16 @@ public struct ProbeGatherer: Sendable {
     public var archHint: String?
     /// Called after each per-model command completes (done, total), for a progress line.
     public var progress: (@Sendable (Int, Int) -> Void)?
-    /// Other sessions of the same QEMU binary and accelerator (other QEMU processes) that take a share of the
-    /// per-model expansions: each closure returns its connected client once that QEMU is ready (nil when it could
-    /// not start: the others do its share). Every session takes the next expansion as soon as it has room, so a
-    /// QEMU that starts late or runs slower takes fewer; the gathered probe is the same as with one session.
+    /// Other sessions of the same QEMU binary and accelerator (other QEMU processes) that take a share of the work:
+    /// each closure returns its connected client once that QEMU is ready (nil when it could not start: the others
+    /// do its share). The first one asks for the introspection (the long `query-qmp-schema`) while this session asks
+    /// for the definitions and the host model; then every session takes the next per-model expansion as soon as it
+    /// has room, so a QEMU that starts late or runs slower takes fewer. The gathered probe is the same as with one
+    /// session.
     public var helpers: [@Sendable () async -> QMPClient?] = []
+    /// An introspection shared with the sessions probing the other accelerators of the same QEMU binary (the QAPI
+    /// schema is built into the binary): only the first session to need it asks QEMU. Nil: this session asks.
+    public var introspection: SharedIntrospection?
 
     /// A gatherer for `client`, labelled with `accelerator`.
     public init(client: QMPClient, accelerator: String) {
@@ -34,6 +39,7 @@ public struct ProbeGatherer: Sendable {
     /// - Throws: ``ProberError/qmp(_:)`` when the connection fails; a refused or unrecorded command only adds a note.
     public func gather() async throws -> AcceleratorProbe {
         guard let greeting = client.greeting else { throw ProberError.qmp(.invalidState("the client is not connected")) }
+        if !helpers.isEmpty || introspection != nil { return try await gatherSpread(version: greeting.version) }
         var probe = AcceleratorProbe(accelerator: accelerator, version: greeting.version, arch: nil)
 
         // Introspection, target and KVM state: independent, so pipelined.
@@ -58,12 +64,7 @@ public struct ProbeGatherer: Sendable {
         }
         if let list = definitionsReply.value?.arrayValue {
             probe.definitions = list.compactMap(CPUDefinition.init)
-            if probe.definitions?.contains(where: { $0.unavailableFeatures != nil }) == false {
-                let target = QEMUTarget(arch: probe.arch)
-                probe.notes.append(target.reportsUnavailableFeatures
-                    ? "this QEMU does not report unavailable-features: which models are usable is unknown"
-                    : "QEMU does not report unavailable-features on \(target.label): which models are usable is unknown")
-            }
+            if let note = Self.usabilityNote(probe.definitions, arch: probe.arch) { probe.notes.append(note) }
         } else {
             probe.notes.append("query-cpu-definitions: \(definitionsReply.why)")
         }
@@ -77,6 +78,96 @@ public struct ProbeGatherer: Sendable {
             probe.expansions = try await expandAll(definitions, arch: probe.arch, notes: &probe.notes)
         }
         return probe
+    }
+
+    // MARK: Spread over several sessions
+
+    /// The conversation of ``gather()`` spread over ``helpers`` and ``introspection``: the introspection runs
+    /// elsewhere (the first helper, or another accelerator's session) while this session asks for the target, the
+    /// KVM state and the definitions; the host model (here) and the per-model expansions (shared) start without
+    /// waiting for the introspection to say that `query-cpu-model-expansion` exists, and are dropped when it does
+    /// not, as if never asked. Notes come in the order of the one-session conversation.
+    private func gatherSpread(version: QEMUVersion) async throws -> AcceleratorProbe {
+        var probe = AcceleratorProbe(accelerator: accelerator, version: version, arch: nil)
+        async let introspected = introspect(version: version)
+        async let target = optional("query-target", into: nil)
+        async let kvm = optional("query-kvm", into: nil)
+        async let definitions = optional("query-cpu-definitions", into: nil)
+        let (targetReply, kvmReply, definitionsReply) = try await (target, kvm, definitions)
+
+        probe.arch = targetReply.value?["arch"]?.stringValue ?? archHint
+        let targetNote = probe.arch == nil ? "query-target: \(targetReply.why)" : nil
+        probe.kvm = kvmReply.value
+        var definitionsNote: String?
+        if let list = definitionsReply.value?.arrayValue {
+            probe.definitions = list.compactMap(CPUDefinition.init)
+            definitionsNote = Self.usabilityNote(probe.definitions, arch: probe.arch)
+        } else {
+            definitionsNote = "query-cpu-definitions: \(definitionsReply.why)"
+        }
+
+        let (arch, known) = (probe.arch, probe.definitions)
+        async let host = hostModelWithNotes(arch: arch, version: version)
+        async let models = expandModels ? expandAllWithNotes(known, arch: arch) : ([:], [])
+        let (support, supportNote) = try await introspected
+        probe.support = support
+        probe.notes = [targetNote, supportNote, definitionsNote].compactMap { $0 }
+        guard support.has("query-cpu-model-expansion") else {
+            _ = try? await (host, models)
+            probe.notes.append("this QEMU has no query-cpu-model-expansion (QEMU before 2.9 on x86): the host model and the features of each model cannot be determined before a guest starts")
+            return probe
+        }
+        let ((hostModel, hostNotes), (expansions, expansionNotes)) = try await (host, models)
+        probe.hostModel = hostModel
+        probe.expansions = expansions
+        probe.notes += hostNotes + expansionNotes
+        return probe
+    }
+
+    /// What QEMU supports: from ``introspection`` when set, else asked on the first helper (this session when there
+    /// is none, or when the helper fails).
+    private func introspect(version: QEMUVersion) async throws -> (QEMUFeatureSupport, String?) {
+        let helper = helpers.first
+        let fetch: @Sendable () async throws -> (QEMUFeatureSupport, String?) = { [self] in
+            if let helper, let session = await helper() {
+                if let answer = try? await introspect(on: session) { return answer }
+            }
+            return try await introspect(on: client)
+        }
+        guard let introspection else { return try await fetch() }
+        return try await introspection.value(for: version, fetch: fetch)
+    }
+
+    /// `query-qmp-schema`, else `query-commands`, on `session`; with a note when neither answers.
+    private func introspect(on session: QMPClient) async throws -> (QEMUFeatureSupport, String?) {
+        let schema = try await optional("query-qmp-schema", into: nil, on: session)
+        if let value = schema.value { return (QEMUFeatureSupport(schema: value), nil) }
+        let commands = try await optional("query-commands", into: nil, on: session)
+        if let list = commands.value { return (QEMUFeatureSupport(commandList: list), nil) }
+        return (QEMUFeatureSupport(), "neither query-qmp-schema nor query-commands answered: \(commands.why)")
+    }
+
+    private func hostModelWithNotes(arch: String?, version: QEMUVersion) async throws -> (AcceleratorProbe.HostModel?, [String]) {
+        var notes: [String] = []
+        let model = try await hostModel(arch: arch, version: version, notes: &notes)
+        return (model, notes)
+    }
+
+    private func expandAllWithNotes(_ definitions: [CPUDefinition]?,
+                                    arch: String?) async throws -> ([String: AcceleratorProbe.ModelExpansions], [String]) {
+        guard let definitions else { return ([:], []) }
+        var notes: [String] = []
+        let expansions = try await expandAll(definitions, arch: arch, notes: &notes)
+        return (expansions, notes)
+    }
+
+    /// The note to give when no definition carries `unavailable-features` (nil when some do).
+    static func usabilityNote(_ definitions: [CPUDefinition]?, arch: String?) -> String? {
+        guard definitions?.contains(where: { $0.unavailableFeatures != nil }) == false else { return nil }
+        let target = QEMUTarget(arch: arch)
+        return target.reportsUnavailableFeatures
+            ? "this QEMU does not report unavailable-features: which models are usable is unknown"
+            : "QEMU does not report unavailable-features on \(target.label): which models are usable is unknown"
     }
 
     // MARK: Host model
@@ -315,6 +406,33 @@ public struct ProbeGatherer: Sendable {
             case .commandFailed, .notRecorded: return .unavailable(error)
             default: throw ProberError.qmp(error)
             }
+        }
+    }
+}
+
+/// One introspection of a QEMU binary (`query-qmp-schema`, else `query-commands`), shared by the sessions that
+/// probe it, one per accelerator: the QAPI schema is built into the binary, so the first session to need it asks
+/// QEMU and the others, greeted by the same QEMU version, take its answer (or ask themselves if it failed).
+public final class SharedIntrospection: Sendable {
+    private let answers = Mutex<[String: Task<(QEMUFeatureSupport, String?), any Error>]>([:])
+
+    /// An introspection nobody asked for yet.
+    public init() {}
+
+    /// The answer for `version`: the one already asked for, else `fetch`'s.
+    func value(for version: QEMUVersion,
+               fetch: @escaping @Sendable () async throws -> (QEMUFeatureSupport, String?)) async throws -> (QEMUFeatureSupport, String?) {
+        let key = "\(version) \(version.package)"
+        let (task, mine) = answers.withLock { answers in
+            if let asked = answers[key] { return (asked, false) }
+            let task = Task { try await fetch() }
+            answers[key] = task
+            return (task, true)
+        }
+        do {
+            return try await task.value
+        } catch where !mine {
+            return try await fetch()
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import QMP
+import Synchronization
 
 /// Where a probe gets its answers.
 public enum ProbeSource: Sendable {
@@ -50,20 +51,15 @@ public struct ProbeRunner: Sendable {
     public func gather() async throws -> (probes: [AcceleratorProbe], source: String, binary: String?) {
         switch source {
         case .launch(let explicit, let accelerators):
-            let binary = try QEMUBinary.locate(explicit: explicit)
-            let perAccelerator = recordPath != nil ? 1
-                : max(1, workers ?? Self.automaticWorkers(accelerators: accelerators.count))
-            let probes = try await withThrowingTaskGroup(of: (Int, AcceleratorProbe).self) { group in
-                for (index, accelerator) in accelerators.enumerated() {
-                    group.addTask { (index, try await probeLaunched(binary: binary, accelerator: accelerator,
-                                                                   record: recordPath(for: accelerator, of: accelerators),
-                                                                   workers: perAccelerator)) }
-                }
-                var results: [(Int, AcceleratorProbe)] = []
-                for try await result in group { results.append(result) }
-                return results.sorted { $0.0 < $1.0 }.map(\.1)
+            let stops = StopList()
+            do {
+                let (probes, _, binary) = try await launch(explicit: explicit, accelerators: accelerators, stops: stops)
+                await stops.wait()
+                return (probes, "live", binary)
+            } catch {
+                await stops.wait()
+                throw error
             }
-            return (probes, "live", binary)
         case .monitor(let endpoint):
             let recorder = try recordPath.map { try SessionRecorder(path: $0, header: SessionHeader()) }
             let observed = QMPClient(configuration: configuration(recorder: recorder))
@@ -107,15 +103,88 @@ public struct ProbeRunner: Sendable {
     }
 
     /// Gathers and computes the report; `against` gives external references per accelerator.
+    ///
+    /// When it launches QEMU, each accelerator's part of the report is computed as soon as its probe (and its
+    /// reference's) is in, while the other QEMUs still answer, and the QEMUs are stopped while it is computed; the
+    /// report is the one ``ProbeReport/compute(probes:source:binary:against:)`` gives.
     public func run(against: [String: (label: String, probe: AcceleratorProbe)] = [:]) async throws -> ProbeReport {
-        let (probes, source, binary) = try await gather()
-        return ProbeReport.compute(probes: probes, source: source, binary: binary, against: against)
+        guard case .launch(let explicit, let accelerators) = source, Set(accelerators).count == accelerators.count else {
+            let (probes, source, binary) = try await gather()
+            return ProbeReport.compute(probes: probes, source: source, binary: binary, against: against)
+        }
+        let stops = StopList()
+        do {
+            let (probes, sections, binary) = try await launch(explicit: explicit, accelerators: accelerators, stops: stops,
+                                                              against: against)
+            let first = probes.first
+            let report = ProbeReport(version: first?.version ?? QEMUVersion(major: 0, minor: 0, micro: 0), arch: first?.arch,
+                                     binary: binary, source: "live", accelerators: sections)
+            await stops.wait()
+            return report
+        } catch {
+            await stops.wait()
+            throw error
+        }
+    }
+
+    /// Probes every accelerator side by side; with `against` (the report is wanted), also computes each one's part of
+    /// the report as soon as its inputs are in. The QEMUs of successful probes are stopped through `stops`.
+    private func launch(explicit: String?, accelerators: [String], stops: StopList,
+                        against: [String: (label: String, probe: AcceleratorProbe)]? = nil)
+        async throws -> (probes: [AcceleratorProbe], sections: [ProbeReport.Accelerator], binary: String) {
+        let binary = try QEMUBinary.locate(explicit: explicit)
+        let perAccelerator = recordPath != nil ? 1 : max(1, workers ?? Self.automaticWorkers(accelerators: accelerators.count))
+        // One introspection for every accelerator (a recording keeps its own, to be complete).
+        let introspection = recordPath == nil && accelerators.count > 1 ? SharedIntrospection() : nil
+        // As ProbeReport.compute: an external reference, else KVM against TCG of the same QEMU.
+        func referenceIndex(_ index: Int) -> Int? {
+            guard against?[accelerators[index]] == nil, accelerators[index] == "kvm" else { return nil }
+            return accelerators.firstIndex(of: "tcg")
+        }
+        enum Piece: Sendable {
+            case probe(Int, AcceleratorProbe)
+            case section(Int, ProbeReport.Accelerator)
+        }
+        var probes: [Int: AcceleratorProbe] = [:]
+        var sections: [Int: ProbeReport.Accelerator] = [:]
+        try await withThrowingTaskGroup(of: Piece.self) { group in
+            for (index, accelerator) in accelerators.enumerated() {
+                group.addTask {
+                    .probe(index, try await probeLaunched(binary: binary, accelerator: accelerator,
+                                                          record: recordPath(for: accelerator, of: accelerators),
+                                                          workers: perAccelerator, introspection: introspection,
+                                                          stops: stops))
+                }
+            }
+            var computing: Set<Int> = []
+            for try await piece in group {
+                switch piece {
+                case .probe(let index, let probe):
+                    probes[index] = probe
+                    guard let against else { continue }
+                    for candidate in accelerators.indices where !computing.contains(candidate) {
+                        guard let own = probes[candidate] else { continue }
+                        let referenceProbe = referenceIndex(candidate).map { probes[$0] }
+                        if case .some(.none) = referenceProbe { continue }  // its reference is not in yet
+                        computing.insert(candidate)
+                        let reference = against[accelerators[candidate]]
+                            ?? referenceProbe.flatMap { $0 }.map { (label: "tcg in the same QEMU", probe: $0) }
+                        group.addTask { .section(candidate, ProbeReport.computeAccelerator(own, reference: reference)) }
+                    }
+                case .section(let index, let section):
+                    sections[index] = section
+                }
+            }
+        }
+        return (accelerators.indices.compactMap { probes[$0] }, accelerators.indices.compactMap { sections[$0] }, binary)
     }
 
     private func gather(client: QMPClient, accelerator: String, archHint: String? = nil,
-                        helpers: [@Sendable () async -> QMPClient?] = []) async throws -> AcceleratorProbe {
+                        helpers: [@Sendable () async -> QMPClient?] = [],
+                        introspection: SharedIntrospection? = nil) async throws -> AcceleratorProbe {
         var gatherer = ProbeGatherer(client: client, accelerator: accelerator)
         gatherer.helpers = helpers
+        gatherer.introspection = introspection
         gatherer.archHint = archHint
         gatherer.expandModels = expandModels
         gatherer.onlyModels = onlyModels
@@ -123,7 +192,8 @@ public struct ProbeRunner: Sendable {
         return try await gatherer.gather()
     }
 
-    private func probeLaunched(binary: String, accelerator: String, record: String?, workers: Int) async throws -> AcceleratorProbe {
+    private func probeLaunched(binary: String, accelerator: String, record: String?, workers: Int,
+                               introspection: SharedIntrospection?, stops: StopList) async throws -> AcceleratorProbe {
         let target = QEMUInstance.target(ofBinary: binary)
         let arguments = QEMUInstance.probeArguments(accelerator: accelerator, target: target)
         // The helpers start first, side by side with the main QEMU; one that fails to start is left out.
@@ -152,10 +222,15 @@ public struct ProbeRunner: Sendable {
         }
         do {
             let probe = try await gather(client: instance.client, accelerator: accelerator,
-                                         helpers: helpers.map { helper in { await helper.value?.client } })
-            async let helpersStopped: Void = stopHelpers()
-            await instance.shutdown()
-            await helpersStopped
+                                         helpers: helpers.map { helper in { await helper.value?.client } },
+                                         introspection: introspection)
+            // Done: the QEMUs are stopped while the caller goes on (it waits for `stops` before it returns).
+            stops.add(Task {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await Self.stopNow(instance) }
+                    for helper in helpers { group.addTask { if let helper = await helper.value { await Self.stopNow(helper) } } }
+                }
+            })
             try recorder?.finish()
             return probe
         } catch {
@@ -183,6 +258,20 @@ public struct ProbeRunner: Sendable {
         }
     }
 
+    /// Ends a probing QEMU at once: it has no guest and no disk, so it needs no orderly `quit`. SIGKILL, the client
+    /// closes, and the process is reaped on a dispatch thread (`waitpid` blocks), its private directory removed.
+    static func stopNow(_ instance: QEMUInstance) async {
+        kill(instance.process.pid, SIGKILL)
+        await instance.client.close()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                instance.process.kill()
+                done.resume()
+            }
+        }
+        instance.process.directory.remove()
+    }
+
     private func configuration(recorder: SessionRecorder?) -> QMPClient.Configuration {
         var configuration = QMPClient.Configuration()
         configuration.commandTimeout = timeout
@@ -200,5 +289,18 @@ public struct ProbeRunner: Sendable {
         let ext = url.pathExtension
         let base = url.deletingPathExtension().path
         return ext.isEmpty ? "\(base)-\(accelerator)" : "\(base)-\(accelerator).\(ext)"
+    }
+}
+
+/// The stops of the QEMUs a runner started, so that it returns only once every one of them is gone.
+final class StopList: Sendable {
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+
+    /// Adds a stop in progress.
+    func add(_ task: Task<Void, Never>) { tasks.withLock { $0.append(task) } }
+
+    /// Waits for every stop added so far (and those added meanwhile).
+    func wait() async {
+        while let task = tasks.withLock({ $0.popLast() }) { await task.value }
     }
 }

@@ -22,3 +22,12 @@ if ! command -v swift >/dev/null && [[ ! -x /opt/swift/usr/bin/swift ]]; then
     echo "Swift 6 is required: put it on PATH (or at /opt/swift)" >&2
     exit 1
 fi
+
+# hyperfine: the warm-probe timings of benchmarks/run-probe-bench.sh (not needed to build or test).
+if ! command -v hyperfine >/dev/null; then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "installing: hyperfine" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends hyperfine >/dev/null || echo "hyperfine could not be installed (benchmarks only)" >&2
+fi

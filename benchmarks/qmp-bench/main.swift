@@ -1,10 +1,16 @@
 // qmp-bench: measures this package's QMP client against a live QEMU monitor socket.
 //
 //   qmp-bench --socket PATH --mode sequential|pipelined --count N [--no-timeout] [--oob] [--name LABEL]
+//   qmp-bench --socket PATH --mode realized --properties FILE [--name LABEL]
 //
 // sequential: N `query-version` calls, each awaited before the next.
 // pipelined:  N `qom-get {"path":"/machine","property":"type"}` calls launched at once in a
 //             task group (the client keeps at most `maxInFlight` = 8 of them on the wire).
+//
+// realized:   what `qmp-probe cpu --live` does to read a paused guest's CPU (RealizedCPU.read), with the client's
+//             default configuration (OOB negotiated): `query-cpus-fast`, `qom-list` of the first CPU, then one
+//             `qom-get` per property named in FILE (one per line: the feature properties RealizedCPU selects), all
+//             issued at once from a task group, then `qom-get unavailable-features`. N is the number of commands.
 //
 // Prints one line:
 //   swift-qmp MODE N TOTALs RATE/s cmd=CMDs connect=CONNs cpu=CPUs
@@ -27,11 +33,12 @@ import Glibc
 import Darwin
 #endif
 
-enum Mode: String { case sequential, pipelined }
+enum Mode: String { case sequential, pipelined, realized }
 
 func usage(_ message: String? = nil) -> Never {
     if let message { printError("qmp-bench: \(message)\n") }
-    printError("usage: qmp-bench --socket PATH --mode sequential|pipelined --count N [--no-timeout] [--oob] [--name LABEL]\n")
+    printError("usage: qmp-bench --socket PATH --mode sequential|pipelined --count N [--no-timeout] [--oob] [--name LABEL]\n"
+        + "       qmp-bench --socket PATH --mode realized --properties FILE [--name LABEL]\n")
     exit(2)
 }
 
@@ -71,6 +78,7 @@ var count: Int?
 var timeout: Duration? = .seconds(600)
 var enableOOB = false
 var name = "swift-qmp"
+var propertiesFile: String?
 
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
@@ -86,6 +94,9 @@ while let argument = arguments.popFirst() {
         count = parsed
     case "--no-timeout": timeout = nil
     case "--oob": enableOOB = true
+    case "--properties":
+        guard let value = arguments.popFirst() else { usage("--properties needs a file") }
+        propertiesFile = value
     case "--name":
         guard let value = arguments.popFirst() else { usage("--name needs a label") }
         name = value
@@ -93,11 +104,26 @@ while let argument = arguments.popFirst() {
     default: usage("unknown argument '\(argument)'")
     }
 }
+var properties: [String] = []
+if mode == .realized {
+    guard let propertiesFile, let file = fopen(propertiesFile, "r") else { usage("--mode realized needs a readable --properties FILE") }
+    var line: UnsafeMutablePointer<CChar>?
+    var capacity = 0
+    while getline(&line, &capacity, file) > 0, let line {
+        if let property = String(cString: line).split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == " " }).first {
+            properties.append(String(property))
+        }
+    }
+    free(line)
+    fclose(file)
+    count = properties.count + 3
+}
 guard let socketPath, let mode, let count else { usage("--socket, --mode and --count are required") }
 
 var configuration = QMPClient.Configuration()
 configuration.commandTimeout = timeout
-configuration.enableOOB = enableOOB
+// realized: the configuration `qmp-probe cpu --live` uses (the default, OOB negotiated when offered).
+configuration.enableOOB = mode == .realized ? QMPClient.Configuration().enableOOB : enableOOB
 let client = QMPClient(configuration: configuration)
 let clock = ContinuousClock()
 
@@ -119,6 +145,27 @@ do {
                 group.addTask { _ = try await client.execute("qom-get", arguments: arguments) }
             }
             try await group.waitForAll()
+        }
+    case .realized:
+        // As RealizedCPU.read: the CPU's path, its properties, then every feature at once, then unavailable-features.
+        let cpus = try await client.execute("query-cpus-fast")
+        guard let path = cpus.arrayValue?.first?["qom-path"]?.stringValue else { throw QMPError.protocolError("no CPU") }
+        let listed = try await client.execute("qom-list", arguments: ["path": .string(path)])
+        let values = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+            for property in properties {
+                group.addTask {
+                    let value = try await client.execute("qom-get", arguments: ["path": .string(path), "property": .string(property)])
+                    return (property, value.boolValue ?? false)
+                }
+            }
+            var result: [(String, Bool)] = []
+            result.reserveCapacity(properties.count)
+            for try await value in group { result.append(value) }
+            return result
+        }
+        guard values.count == properties.count else { throw QMPError.protocolError("missing replies") }
+        if listed.arrayValue?.contains(where: { $0["name"]?.stringValue == "unavailable-features" }) == true {
+            _ = try await client.execute("qom-get", arguments: ["path": .string(path), "property": "unavailable-features"])
         }
     }
     let end = clock.now

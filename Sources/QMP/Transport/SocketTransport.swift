@@ -57,8 +57,14 @@ public struct SocketTransport: QMPTransport {
             }
         }
         let outbound = QMPOutbound(
-            send: { bytes in channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) },
-            close: { channel.close(promise: nil) }
+            // Always through the event loop's queue, never inline: a write on the event loop can fail and make NIO
+            // read what is pending and deliver it (to `receive`) right there, re-entering the caller (which sends
+            // while holding its lock). Tasks run in order, so messages still leave in the order of the calls.
+            send: { bytes in
+                let buffer = ByteBuffer(bytes: bytes)
+                channel.eventLoop.execute { channel.writeAndFlush(buffer, promise: nil) }
+            },
+            close: { channel.eventLoop.execute { channel.close(promise: nil) } }
         )
         defer { channel.close(promise: nil) }
         try await body(inbound, outbound)

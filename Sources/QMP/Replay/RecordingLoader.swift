@@ -75,7 +75,8 @@ public enum RecordingLoader {
                 guard message["execute"] != nil || message["exec-oob"] != nil else {
                     throw RecordingError(file: source, line: lineNumber, reason: "an outgoing message that is not a command")
                 }
-                if let id = message["id"] { byID[id] = exchanges.count }
+                // A command without an id gets a reply without one (a converted libvirt file may have them).
+                byID[message["id"] ?? .null] = exchanges.count
                 exchanges.append(.init(command: message, line: lineNumber))
             case "in":
                 if let qmp = message["QMP"] {
@@ -83,7 +84,7 @@ public enum RecordingLoader {
                 } else if message["event"] != nil {
                     if let lastReplied { exchanges[lastReplied].eventsAfter.append(message) } else { initialEvents.append(message) }
                 } else if message["return"] != nil || message["error"] != nil {
-                    guard let id = message["id"], let position = byID.removeValue(forKey: id) else {
+                    guard let position = byID.removeValue(forKey: message["id"] ?? .null) else {
                         throw RecordingError(file: source, line: lineNumber,
                                              reason: "a reply without a matching command (id \(message["id"]?.serialized() ?? "none"))")
                     }

@@ -127,7 +127,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/n
 # QEMU (not timed: qmp-probe's own time includes stopping its QEMU).
 # (grep -c: GNU grep writing to /dev/null stops counting matches and would wait for the end of the input.)
 floor() {
-    local fifo="$WORK/floor.fifo" socat_pid replies
+    local fifo="$WORK/floor.fifo" socat_pid qemu_pid replies
     rm -f "$fifo"; mkfifo "$fifo"
     socat -t 600 STDIO "${FLOOR_ADDRESS[$1]}" <"${COMMANDS[$1]}" >"$fifo" 2>/dev/null &
     socat_pid=$!
@@ -137,7 +137,10 @@ floor() {
     else
         replies=$(grep -c -m "${COUNT[$1]}" '"id": [0-9]*}' <"$fifo" || true)
     fi
-    kill "$socat_pid" 2>/dev/null || true
+    FLOOR_END=$EPOCHREALTIME  # the timed span ends here
+    # socat passes SIGTERM on to QEMU, but not always: QEMU (socat's child) is stopped by its own pid too.
+    qemu_pid=$(pgrep -P "$socat_pid" || true)
+    kill "$socat_pid" $qemu_pid 2>/dev/null || true
     wait "$socat_pid" 2>/dev/null || true
     ((replies == COUNT[$1]))
 }
@@ -204,9 +207,10 @@ if ((${#RUNS[@]})); then
             entry=${RUNS[$(((i + rep) % ${#RUNS[@]}))]}
             name=${entry%% *}
             command=${entry#* }
+            FLOOR_END=
             start=$EPOCHREALTIME
             eval "$command" || die "$name failed"
-            end=$EPOCHREALTIME
+            end=${FLOOR_END:-$EPOCHREALTIME}
             line=$(awk -v s="$start" -v e="$end" -v n="$name" 'BEGIN { printf "%s %.4f", n, e - s }')
             echo "$line" >>"$RAW"
             say "  [$((rep + 1))/$REPEAT] $line"

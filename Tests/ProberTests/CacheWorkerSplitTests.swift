@@ -147,6 +147,25 @@ struct WorkerSplitTests {
         #expect(probe.expansions.count > 100)
     }
 
+    @Test("a report computed in slices side by side is the report computed at once (KVM against TCG, and alone)")
+    func slicedReport() async throws {
+        var probes: [AcceleratorProbe] = []
+        for name in ["qemu-7.2-x86_64-kvm.jsonl", "qemu-7.2-x86_64-tcg.jsonl"] {
+            probes += try await ProbeRunner(source: .replay(path: ProberTestSupport.recorded(name), mode: .matching)).gather().probes
+        }
+        for set in [probes, [probes[0]], [probes[1]]] {
+            let whole = ProbeReport.compute(probes: set, source: "s", binary: "b")
+            for parts in [1, 2, 3, 4] {
+                let sliced = await ProbeRunner.computeReport(probes: set, source: "s", binary: "b", parts: parts)
+                #expect(sliced.json == whole.json, "\(set.map(\.accelerator)) in \(parts) slices")
+            }
+        }
+        // An external reference too.
+        let against = ["kvm": (label: "other", probe: probes[1])]
+        let whole = ProbeReport.compute(probes: [probes[0]], source: "s", against: against)
+        #expect(await ProbeRunner.computeReport(probes: [probes[0]], source: "s", against: against, parts: 3).json == whole.json)
+    }
+
     @Test("the automatic number of workers: one QEMU per core in all, at least one, at most four")
     func automaticWorkers() {
         #expect(ProbeRunner.automaticWorkers(accelerators: 1, cores: 2) == 2)

@@ -110,7 +110,7 @@ public struct ProbeRunner: Sendable {
     public func run(against: [String: (label: String, probe: AcceleratorProbe)] = [:]) async throws -> ProbeReport {
         guard case .launch(let explicit, let accelerators) = source, Set(accelerators).count == accelerators.count else {
             let (probes, source, binary) = try await gather()
-            return ProbeReport.compute(probes: probes, source: source, binary: binary, against: against)
+            return await Self.computeReport(probes: probes, source: source, binary: binary, against: against)
         }
         let stops = StopList()
         do {
@@ -125,6 +125,50 @@ public struct ProbeRunner: Sendable {
             await stops.wait()
             throw error
         }
+    }
+
+    /// The report of `probes`, exactly as ``ProbeReport/compute(probes:source:binary:against:)`` computes it, with
+    /// every accelerator's models computed in `parts` slices side by side (see ``computeSection(_:reference:parts:)``).
+    public static func computeReport(probes: [AcceleratorProbe], source: String, binary: String? = nil,
+                                     against: [String: (label: String, probe: AcceleratorProbe)] = [:],
+                                     parts: Int = defaultParts) async -> ProbeReport {
+        let byName = Dictionary(probes.map { ($0.accelerator, $0) }, uniquingKeysWith: { first, _ in first })
+        var sections: [ProbeReport.Accelerator] = []
+        for probe in probes {
+            // As ProbeReport.compute: an external reference, else KVM against TCG of the same QEMU.
+            let reference = against[probe.accelerator]
+                ?? (probe.accelerator == "kvm" ? byName["tcg"].map { (label: "tcg in the same QEMU", probe: $0) } : nil)
+            sections.append(await computeSection(probe, reference: reference, parts: parts))
+        }
+        return ProbeReport(version: probes.first?.version ?? QEMUVersion(major: 0, minor: 0, micro: 0), arch: probes.first?.arch,
+                           binary: binary, source: source, accelerators: sections)
+    }
+
+    /// Slices per accelerator when computing a report: one per core (at most 4).
+    public static var defaultParts: Int { min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+
+    /// One accelerator's part of the report, its models computed in `parts` slices side by side and put back in
+    /// order. Each model's entry depends only on its own definition and expansions, the reference, and the feature
+    /// names of the whole probe (which every slice keeps: all expansions and the host model), so the result is the
+    /// one computed at once; only the feature-name tables are built once per slice.
+    static func computeSection(_ probe: AcceleratorProbe, reference: (label: String, probe: AcceleratorProbe)?,
+                               parts: Int = defaultParts) async -> ProbeReport.Accelerator {
+        let definitions = probe.definitions ?? []
+        guard parts > 1, definitions.count >= 8 * parts else { return ProbeReport.computeAccelerator(probe, reference: reference) }
+        let size = (definitions.count + parts - 1) / parts
+        let computed = await withTaskGroup(of: (Int, ProbeReport.Accelerator).self) { group in
+            for (index, start) in stride(from: 0, to: definitions.count, by: size).enumerated() {
+                var slice = probe
+                slice.definitions = Array(definitions[start..<min(start + size, definitions.count)])
+                group.addTask { (index, ProbeReport.computeAccelerator(slice, reference: reference)) }
+            }
+            var parts: [(Int, ProbeReport.Accelerator)] = []
+            for await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        var section = computed[0]
+        section.models = computed.flatMap(\.models)
+        return section
     }
 
     /// Probes every accelerator side by side; with `against` (the report is wanted), also computes each one's part of
@@ -169,7 +213,7 @@ public struct ProbeRunner: Sendable {
                         computing.insert(candidate)
                         let reference = against[accelerators[candidate]]
                             ?? referenceProbe.flatMap { $0 }.map { (label: "tcg in the same QEMU", probe: $0) }
-                        group.addTask { .section(candidate, ProbeReport.computeAccelerator(own, reference: reference)) }
+                        group.addTask { .section(candidate, await Self.computeSection(own, reference: reference)) }
                     }
                 case .section(let index, let section):
                     sections[index] = section

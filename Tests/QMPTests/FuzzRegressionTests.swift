@@ -34,7 +34,12 @@ struct FuzzRegressionTests {
             #expect(throws: JSONParseError.self, "\(text)") { try JSON.parse(text) }
             let parser = JSONStreamParser()
             #expect(throws: JSONStreamError.self, "\(text)") { try parser.feed(Array((text + "\r\n").utf8)) { _, _ in } }
+            #expect(throws: JSONParseError.self, "\(text)") { try Array(text.utf8).withUnsafeBytes { try ParsedJSON(parsing: $0) } }
         }
+        // The words inside strings are fine, for the deferred parse too.
+        let words = try Array(#"{"a": "NaN Infinity", "b": [1.5]}"#.utf8).withUnsafeBytes { try ParsedJSON(parsing: $0) }
+        #expect(words.rootNode["a"]?.stringValue == "NaN Infinity")
+        #expect(words.rootNode.json == ["a": "NaN Infinity", "b": [1.5]])
         // A number beyond Double's range is JSON: it reads as infinity and writes back as a number that reads the same.
         let huge = try JSON.parse("[1e400, -1e400]")
         #expect(huge == [.double(.infinity), .double(-.infinity)])

@@ -58,6 +58,28 @@ struct RecordingTests {
         await again.close()
     }
 
+    @Test("a loaded recording keeps replies in json-c's form until used, then gives what a full parse of the line gives")
+    func repliesConvertOnFirstUse() throws {
+        let path = TestPaths.repository + "/recorded-sessions/qemu-7.2-x86_64-tcg.jsonl"
+        let session = try #require(try RecordingLoader.load(path: path).first)
+        #expect(session.exchanges.count > 100)
+        #expect(session.exchanges.allSatisfy { $0.deferredReply?.isConverted == false })
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        for exchange in session.exchanges.prefix(40) {
+            // The reply is the line after the command's in this recording (one command in flight at a time or not,
+            // every reply's id names its command); find it by id and compare with an eager parse.
+            let id = try #require(exchange.command["id"])
+            let line = try #require(lines.first { line in
+                guard let json = try? JSON.parse(String(line)), json["dir"]?.stringValue == "in" else { return false }
+                return json["msg"]?["id"] == id
+            })
+            let eager = try JSON.parse(String(line))["msg"]
+            #expect(exchange.reply == eager)
+            #expect(exchange.deferredReply?.isConverted == true)
+        }
+        #expect(session.exchanges.last?.deferredReply?.isConverted == false)
+    }
+
     @Test("secrets never reach the file")
     func secretsRedacted() async throws {
         let path = Self.temporaryPath("secret.jsonl")
@@ -112,6 +134,8 @@ struct RecordingTests {
         ("{\"format\":\"something-else\",\"version\":1}\n", 1, "wrong header"),
         ("{\"format\":\"qmp-probe-session\",\"version\":7}\n", 1, "unsupported format version"),
         ("{\"format\":\"qmp-probe-session\",\"version\":1,\"greeting\":{}}\n{\"dir\":\"in\",\"t\":0,\"msg\":{\"return\":{},\"id\":9}}\n", 2, "a reply without a matching command"),
+        // json-c takes NaN even when strict; a reply kept unconverted must still be rejected when the file loads.
+        ("{\"format\":\"qmp-probe-session\",\"version\":1,\"greeting\":{}}\n{\"dir\":\"out\",\"t\":0,\"msg\":{\"execute\":\"a\",\"id\":1}}\n{\"dir\":\"in\",\"t\":0,\"msg\":{\"return\":{\"x\":[1,NaN]},\"id\":1}}\n", 3, "NaN is not JSON"),
         ("{\n  \"return\": {},\n  \"id\": \"libvirt-1\"\n}\n", 1, "a reply without a command"),
         ("{\n  \"execute\": \"qmp_capabilities\",\n  \"id\": \"libvirt-1\"\n}\n\n{\n  \"execute\": \"x\"\n}\n", 6, "found another command"),
     ])

@@ -2,9 +2,10 @@
 //
 //   qmp-load-bench [--repeat N] FILE...
 //
-// For each file, prints two lines (medians over N runs, in MB/s of file bytes):
-//   loader FILE MB/s   RecordingLoader.load (json-c tokener + our JSON values + the replay model)
-//   parse  FILE MB/s   JSON.parse of every line (json-c tokener + our JSON values, no replay model)
+// For each file, prints three lines (medians over N runs, in MB/s of file bytes):
+//   loader  FILE MB/s   RecordingLoader.load (json-c tokener + the replay model; replies stay in json-c's form)
+//   loader+ FILE MB/s   the same, then every reply converted to JSON (what replaying every command costs)
+//   parse   FILE MB/s   JSON.parse of every line (json-c tokener + our JSON values, no replay model)
 // benchmarks/run-load-bench.sh compares them with json-c's raw tokener (jsonc_raw.c) and Python's json.
 
 import Foundation
@@ -20,6 +21,22 @@ while let argument = arguments.popFirst() {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
+/// Loads and frees the sessions; returns the number of commands.
+@inline(never)
+func loadAndCount(_ bytes: [UInt8], _ file: String) throws -> Int {
+    let sessions = try RecordingLoader.load(bytes: bytes, source: file)
+    return sessions.reduce(0) { $0 + $1.exchanges.count }
+}
+
+/// Loads, converts every reply to `JSON` (as replaying every command does), and frees; returns the replies.
+@inline(never)
+func loadAndConvert(_ bytes: [UInt8], _ file: String) throws -> Int {
+    let sessions = try RecordingLoader.load(bytes: bytes, source: file)
+    var replies = 0
+    for session in sessions { for exchange in session.exchanges where exchange.reply != nil { replies += 1 } }
+    return replies
+}
+
 for file in files {
     guard let data = FileManager.default.contents(atPath: file) else {
         FileHandle.standardError.write(Data("qmp-load-bench: cannot read \(file)\n".utf8))
@@ -29,13 +46,20 @@ for file in files {
     let megabytes = Double(bytes.count) / 1e6
     var loaderTimes: [Double] = []
     var parseTimes: [Double] = []
+    var convertTimes: [Double] = []
     var exchanges = 0
     for _ in 0..<repeatCount {
+        // Every timing includes freeing what was loaded, as json-c's raw loop frees each object it parsed.
         let start = ContinuousClock.now
-        let sessions = try RecordingLoader.load(bytes: bytes, source: file)
+        exchanges = try loadAndCount(bytes, file)
         let elapsed = ContinuousClock.now - start
-        exchanges = sessions.reduce(0) { $0 + $1.exchanges.count }
         loaderTimes.append(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+
+        let convertStart = ContinuousClock.now
+        let replies = try loadAndConvert(bytes, file)
+        let convertElapsed = ContinuousClock.now - convertStart
+        convertTimes.append(Double(convertElapsed.components.attoseconds) / 1e18 + Double(convertElapsed.components.seconds))
+        precondition(replies > 0)
 
         let parseStart = ContinuousClock.now
         var count = 0
@@ -50,8 +74,9 @@ for file in files {
         precondition(count > 0 || !file.hasSuffix(".jsonl"))
     }
     let name = (file as NSString).lastPathComponent
-    print("loader \(name) \(String(format: "%.1f", megabytes / median(loaderTimes))) MB/s (\(exchanges) commands, \(String(format: "%.2f", megabytes)) MB)")
+    print("loader  \(name) \(String(format: "%.1f", megabytes / median(loaderTimes))) MB/s (\(exchanges) commands, \(String(format: "%.2f", megabytes)) MB)")
+    print("loader+ \(name) \(String(format: "%.1f", megabytes / median(convertTimes))) MB/s")
     if file.hasSuffix(".jsonl") {
-        print("parse  \(name) \(String(format: "%.1f", megabytes / median(parseTimes))) MB/s")
+        print("parse   \(name) \(String(format: "%.1f", megabytes / median(parseTimes))) MB/s")
     }
 }

@@ -45,6 +45,13 @@ extension JSON {
 
     /// Parses exactly one JSON value from raw UTF-8 bytes.
     public static func parse(_ buffer: UnsafeRawBufferPointer, maxDepth: Int = 128) throws -> JSON {
+        guard let object = try parseTree(buffer, maxDepth: maxDepth) else { return .null }
+        defer { json_object_put(object) }
+        return try JSON(borrowing: object)
+    }
+
+    /// Parses exactly one JSON value into a json-c tree that the caller owns (`json_object_put`); nil for `null`.
+    static func parseTree(_ buffer: UnsafeRawBufferPointer, maxDepth: Int) throws(JSONParseError) -> OpaquePointer? {
         guard let tokener = json_tokener_new_ex(Int32(clamping: maxDepth)) else {
             throw JSONParseError(reason: "json-c could not allocate a tokener")
         }
@@ -65,7 +72,7 @@ extension JSON {
             error = json_tokener_get_error(tokener)
             terminated = true
         }
-        func checkTrailing() throws {
+        func checkTrailing() throws(JSONParseError) {
             let end = Int(json_tokener_get_parse_end(tokener))
             if !terminated, end < buffer.count, buffer[end...].contains(where: { !JSON.isWhitespace($0) }) {
                 throw JSONParseError(reason: "unexpected data after the JSON value", offset: end)
@@ -74,16 +81,20 @@ extension JSON {
         guard let object else {
             if error == json_tokener_success {
                 try checkTrailing()
-                return .null  // the literal `null`
+                return nil  // the literal `null`
             }
             if error == json_tokener_continue {
                 throw JSONParseError(reason: "unexpected end of input", offset: buffer.count)
             }
             throw JSONParseError(reason: String(cString: json_tokener_error_desc(error)), offset: Int(json_tokener_get_parse_end(tokener)))
         }
-        defer { json_object_put(object) }
-        try checkTrailing()
-        return try JSON(borrowing: object)
+        do {
+            try checkTrailing()
+        } catch {
+            json_object_put(object)
+            throw error
+        }
+        return object
     }
 
     /// JSON's four whitespace bytes.

@@ -7,7 +7,7 @@ public enum LibvirtReplies {
     /// (or, for later sessions, `tcg`).
     /// - Throws: ``RecordingError`` naming the file and line.
     public static func load(_ bytes: [UInt8], source: String) throws -> [ReplaySession] {
-        var blocks: [(json: JSON, line: Int)] = []
+        var blocks: [(json: ParsedJSON.Node, line: Int)] = []
         var lineNumber = 1
         var blockStart: Int?
         var blockLine = 1
@@ -17,7 +17,7 @@ public enum LibvirtReplies {
             guard let start = blockStart else { return }
             let text = bytes[start..<end]
             do {
-                blocks.append((try JSON.parse(text), blockLine))
+                blocks.append((try text.withUnsafeBytes { try ParsedJSON(parsing: $0) }.rootNode, blockLine))
             } catch {
                 throw RecordingError(file: source, line: blockLine, reason: "not valid JSON (\(error))")
             }
@@ -40,25 +40,28 @@ public enum LibvirtReplies {
         }
         try flush(upTo: bytes.endIndex)
 
-        var sessions: [[(command: (JSON, Int), reply: (JSON, Int)?)]] = []
+        // Commands are small and converted now; replies stay in json-c's form until replayed.
+        var sessions: [[(command: (JSON, Int), reply: (ParsedJSON.Node, Int)?)]] = []
         var index = 0
         while index < blocks.count {
-            let (command, line) = blocks[index]
+            let command = blocks[index].json.json
+            let line = blocks[index].line
             guard let name = command["execute"]?.stringValue else {
                 let what = command["return"] != nil || command["error"] != nil ? "a reply without a command" : "expected a command"
                 throw RecordingError(file: source, line: line, reason: what)
             }
             if name == "qmp_capabilities" || sessions.isEmpty { sessions.append([]) }
-            var reply: (JSON, Int)?
+            var reply: (ParsedJSON.Node, Int)?
             if index + 1 < blocks.count {
                 let candidate = blocks[index + 1]
                 guard candidate.json["return"] != nil || candidate.json["error"] != nil else {
                     throw RecordingError(file: source, line: candidate.line,
                                          reason: "expected the reply to '\(name)' (line \(line)), found another command")
                 }
-                if candidate.json["id"] != command["id"] {
+                let replyID = candidate.json["id"]?.json
+                if replyID != command["id"] {
                     throw RecordingError(file: source, line: candidate.line,
-                                         reason: "reply id \(candidate.json["id"]?.serialized() ?? "none") does not match command id \(command["id"]?.serialized() ?? "none")")
+                                         reason: "reply id \(replyID?.serialized() ?? "none") does not match command id \(command["id"]?.serialized() ?? "none")")
                 }
                 reply = candidate
                 index += 2
@@ -73,7 +76,7 @@ public enum LibvirtReplies {
         var result: [ReplaySession] = []
         for (number, exchanges) in sessions.enumerated() {
             func reply(_ name: String) -> JSON? {
-                exchanges.first { $0.command.0["execute"]?.stringValue == name }?.reply?.0["return"]
+                exchanges.first { $0.command.0["execute"]?.stringValue == name }?.reply?.0["return"]?.json
             }
             let version = reply("query-version") ?? firstVersion
             firstVersion = firstVersion ?? version
@@ -93,7 +96,7 @@ public enum LibvirtReplies {
             header.greeting = greeting
             result.append(ReplaySession(
                 source: source, header: header, greeting: greeting,
-                exchanges: exchanges.map { .init(command: $0.command.0, line: $0.command.1, reply: $0.reply?.0) }))
+                exchanges: exchanges.map { .init(command: $0.command.0, line: $0.command.1, deferredReply: $0.reply?.0.deferred) }))
         }
         return result
     }

@@ -30,32 +30,40 @@ public enum RecordingLoader {
     }
 
     /// Parses our JSON Lines format.
+    ///
+    /// Each line goes through json-c once; commands, events and the header become ``JSON`` values now, replies
+    /// (most of a recording's bytes) stay in json-c's form until replayed (``ReplaySession/Exchange/deferredReply``).
     static func loadJSONLines(_ bytes: [UInt8], source: String) throws -> ReplaySession {
+        try bytes.withUnsafeBytes { try loadJSONLines($0, source: source) }
+    }
+
+    private static func loadJSONLines(_ bytes: UnsafeRawBufferPointer, source: String) throws -> ReplaySession {
         var header: SessionHeader?
         var greeting: JSON?
-        var session: ReplaySession?
         var byID: [JSON: Int] = [:]
         var lastReplied: Int?
         var initialEvents: [JSON] = []
         var exchanges: [ReplaySession.Exchange] = []
         var lineNumber = 0
-        var start = bytes.startIndex
-        while start < bytes.endIndex {
+        var start = 0
+        while start < bytes.count {
             lineNumber += 1
-            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.endIndex
-            let line = bytes[start..<end]
-            let terminated = end < bytes.endIndex
+            let end = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start)
+                .map { UnsafeRawPointer($0) - bytes.baseAddress! } ?? bytes.count
+            let line = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+            let terminated = end < bytes.count
             start = terminated ? end + 1 : end
             if line.allSatisfy(JSON.isWhitespace) { continue }
-            let json: JSON
+            let document: ParsedJSON
             do {
-                json = try JSON.parse(line)
+                document = try ParsedJSON(parsing: line)
             } catch {
                 let reason = terminated ? "not valid JSON (\(error))" : "truncated line (\(error))"
                 throw RecordingError(file: source, line: lineNumber, reason: reason)
             }
+            let root = document.rootNode
             if header == nil {
-                guard case .object(let object) = json, object["format"]?.stringValue == SessionHeader.formatName else {
+                guard case .object(let object) = root.json, object["format"]?.stringValue == SessionHeader.formatName else {
                     throw RecordingError(file: source, line: lineNumber,
                                          reason: "wrong header: expected \"format\": \"\(SessionHeader.formatName)\"")
                 }
@@ -67,28 +75,31 @@ public enum RecordingLoader {
                 greeting = object["greeting"]
                 continue
             }
-            guard let direction = json["dir"]?.stringValue, let message = json["msg"], message.objectValue != nil else {
+            guard let direction = root["dir"]?.stringValue, let message = root["msg"], message.isObject else {
                 throw RecordingError(file: source, line: lineNumber, reason: "expected {\"dir\":..,\"t\":..,\"msg\":{..}}")
             }
             switch direction {
             case "out":
-                guard message["execute"] != nil || message["exec-oob"] != nil else {
+                let command = message.json
+                guard command["execute"] != nil || command["exec-oob"] != nil else {
                     throw RecordingError(file: source, line: lineNumber, reason: "an outgoing message that is not a command")
                 }
                 // A command without an id gets a reply without one (a converted libvirt file may have them).
-                byID[message["id"] ?? .null] = exchanges.count
-                exchanges.append(.init(command: message, line: lineNumber))
+                byID[command["id"] ?? .null] = exchanges.count
+                exchanges.append(.init(command: command, line: lineNumber))
             case "in":
                 if let qmp = message["QMP"] {
-                    greeting = qmp
+                    greeting = qmp.json
                 } else if message["event"] != nil {
-                    if let lastReplied { exchanges[lastReplied].eventsAfter.append(message) } else { initialEvents.append(message) }
+                    let event = message.json
+                    if let lastReplied { exchanges[lastReplied].eventsAfter.append(event) } else { initialEvents.append(event) }
                 } else if message["return"] != nil || message["error"] != nil {
-                    guard let position = byID.removeValue(forKey: message["id"] ?? .null) else {
+                    let id = message["id"]?.json ?? .null
+                    guard let position = byID.removeValue(forKey: id) else {
                         throw RecordingError(file: source, line: lineNumber,
-                                             reason: "a reply without a matching command (id \(message["id"]?.serialized() ?? "none"))")
+                                             reason: "a reply without a matching command (id \(message["id"]?.json.serialized() ?? "none"))")
                     }
-                    exchanges[position].reply = message
+                    exchanges[position].deferredReply = message.deferred
                     lastReplied = position
                 } else {
                     throw RecordingError(file: source, line: lineNumber, reason: "an incoming message of unknown kind")
@@ -99,8 +110,7 @@ public enum RecordingLoader {
         }
         guard let header else { throw RecordingError(file: source, line: 1, reason: "the file has no header") }
         guard let greeting else { throw RecordingError(file: source, line: 1, reason: "the header has no greeting") }
-        session = ReplaySession(source: source, header: header, greeting: greeting, initialEvents: initialEvents,
-                                exchanges: exchanges)
-        return session!
+        return ReplaySession(source: source, header: header, greeting: greeting, initialEvents: initialEvents,
+                             exchanges: exchanges)
     }
 }

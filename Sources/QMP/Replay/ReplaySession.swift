@@ -7,8 +7,13 @@ public struct ReplaySession: Sendable {
         public var command: JSON
         /// Where the command is in the source (1-based line).
         public var line: Int
-        /// The reply, or nil when the recording ends before it came.
-        public var reply: JSON?
+        /// The reply, or nil when the recording ends before it came (converted from the file on first use).
+        public var reply: JSON? {
+            get { deferredReply?.value }
+            set { deferredReply = newValue.map(DeferredJSON.init) }
+        }
+        /// The reply as loaded: large replies stay in json-c's form until a replay needs them.
+        public var deferredReply: DeferredJSON?
         /// Events recorded after the reply and before the next reply.
         public var eventsAfter: [JSON] = []
 
@@ -16,7 +21,15 @@ public struct ReplaySession: Sendable {
         public init(command: JSON, line: Int, reply: JSON? = nil, eventsAfter: [JSON] = []) {
             self.command = command
             self.line = line
-            self.reply = reply
+            self.deferredReply = reply.map(DeferredJSON.init)
+            self.eventsAfter = eventsAfter
+        }
+
+        /// An exchange whose reply is converted on first use.
+        public init(command: JSON, line: Int, deferredReply: DeferredJSON?, eventsAfter: [JSON] = []) {
+            self.command = command
+            self.line = line
+            self.deferredReply = deferredReply
             self.eventsAfter = eventsAfter
         }
 

@@ -67,6 +67,50 @@ struct CompareInputTests {
         #expect(missing?.description.contains("cannot be read") == true)
     }
 
+    @Test("hosts with byte-identical files share one parse and keep their own labels; a file that differs is its own")
+    func identicalHostsShareAParse() async throws {
+        let real = try await CompareTestSupport.recordedHost("7.2")
+        let directory = try PrivateDirectory()
+        let text = real.report.json.serializedBytes()
+        var changed = real.report
+        let position = try #require(changed.accelerators[0].models.firstIndex { $0.usable == true })
+        let name = changed.accelerators[0].models[position].name
+        changed.accelerators[0].models[position].usable = false
+        changed.accelerators[0].models[position].blockers = ["x2apic"]
+        var arguments: [String] = []
+        for index in 0..<5 {
+            let path = directory.path + "/host\(index).json"
+            let bytes = index == 3 ? changed.json.serializedBytes() : text
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+            arguments.append(index == 4 ? "named=\(path)" : path)
+        }
+        // The same recordings twice make one host too, and keep their own "replay ..." source.
+        let kvm = ProberTestSupport.recorded("qemu-7.2-x86_64-kvm.jsonl"), tcg = ProberTestSupport.recorded("qemu-7.2-x86_64-tcg.jsonl")
+        let kvmCopy = directory.path + "/copy-kvm.jsonl"
+        try FileManager.default.copyItem(atPath: kvm, toPath: kvmCopy)
+        arguments += ["\(kvm),\(tcg)", "\(kvmCopy),\(tcg)"]
+        let hosts = try await HostResultLoader.loadAll(arguments)
+        #expect(hosts.map(\.label) == ["host0", "host1", "host2", "host3", "named", "qemu-7.2-x86_64-kvm", "copy-kvm"])
+        #expect(hosts[4].paths == [directory.path + "/host4.json"])
+        for index in [1, 2, 4] { #expect(hosts[index].report.json == hosts[0].report.json) }
+        let model = try ProberTestSupport.model(hosts[3].report, changed.accelerators[0].name, name)
+        #expect(model.usable == false && model.blockers == ["x2apic"])
+        #expect(try ProberTestSupport.model(hosts[0].report, changed.accelerators[0].name, name).usable == true)
+        #expect(hosts[5].report.source == "replay \(kvm),\(tcg)")
+        #expect(hosts[6].report.source == "replay \(kvmCopy),\(tcg)")
+        #expect(hosts[6].paths == [kvmCopy, tcg])
+        #expect(hosts[6].report.accelerators.map(\.name) == real.report.accelerators.map(\.name))
+        // Shared results: hosts 0, 1, 2, 4 and hosts 5, 6; the baseline computed once per distinct result is the
+        // baseline computed host by host.
+        #expect(hosts[0].sharedResult != nil && [1, 2, 4].allSatisfy { hosts[$0].sharedResult == hosts[0].sharedResult })
+        #expect(hosts[3].sharedResult == nil && hosts[5].sharedResult != nil && hosts[5].sharedResult == hosts[6].sharedResult)
+        let grouped = try FleetBaseline.compute(hosts: hosts)
+        let oneByOne = try FleetBaseline.compute(hosts: hosts.map { var host = $0; host.sharedResult = nil; return host })
+        #expect(grouped.json == oneByOne.json)
+        let row = try #require(grouped.accelerators[0].models.first { $0.name == name })
+        #expect(row.usableCount == 6 && row.blockedBy.map(\.hosts) == [[3]])
+    }
+
     @Test("accelerators and models that are not there")
     func missingParts() async throws {
         let tcgOnly = try await CompareTestSupport.host(ProberTestSupport.recorded("qemu-7.2-x86_64-tcg.jsonl"))

@@ -1,6 +1,6 @@
 // baseline-bench: how `qmp-probe baseline` scales with the number of hosts.
 //
-//   swift run -c release baseline-bench [--hosts N] [--files M] [--seed S] [--profiles P] [--no-peer]
+//   swift run -c release baseline-bench [--hosts N] [--files M] [--seed S] [--profiles P] [--no-peer] [--keep-files DIR]
 //
 // The fleet is synthetic but derived from real results: recorded-sessions/ (QEMU 7.2 and 10.0, KVM and TCG, on
 // this project's machine). A hardware profile starts from one of the two real results (alternating) and loses a
@@ -11,7 +11,8 @@
 // Prints, for N/8, N/4, N/2 and N hosts:
 //   fleet-baseline  HOSTS  SECONDS   the bitset implementation (FleetBaseline.compute), results in memory
 //   string-sets     HOSTS  SECONDS   the peer: the same computation over Set<String> (the obvious implementation)
-// then the cost of reading results back from `probe --json` files (M files, all cores), extrapolated to N.
+// then, end to end, M `probe --json` files (default: all N) written, read back (HostResultLoader.loadAll: all cores,
+// byte-identical files parsed once) and the baseline computed over them.
 // Both implementations are checked to agree (models usable everywhere, shared features, base model).
 
 import Foundation
@@ -20,10 +21,11 @@ import QMP
 
 struct Options {
     var hosts = 10_000
-    var files = 200
+    var files = -1  // default: every host
     var seed: UInt64 = 42
     var noPeer = false
     var profiles = 64
+    var directory: String?
 }
 
 func parseOptions() -> Options {
@@ -36,8 +38,9 @@ func parseOptions() -> Options {
         case "--seed": options.seed = UInt64(arguments.next() ?? "") ?? options.seed
         case "--no-peer": options.noPeer = true
         case "--profiles": options.profiles = Int(arguments.next() ?? "") ?? options.profiles
+        case "--keep-files": options.directory = arguments.next()
         default:
-            FileHandle.standardError.write(Data("usage: baseline-bench [--hosts N] [--files M] [--seed S] [--profiles P] [--no-peer]\n".utf8))
+            FileHandle.standardError.write(Data("usage: baseline-bench [--hosts N] [--files M] [--seed S] [--profiles P] [--no-peer] [--keep-files DIR]\n".utf8))
             exit(2)
         }
     }
@@ -151,9 +154,18 @@ func seconds(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) 
     return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, cpuTime() - cpuStart)
 }
 
+func secondsAsync(_ body: () async throws -> Void) async rethrows -> (wall: Double, cpu: Double) {
+    let start = ContinuousClock.now
+    let cpuStart = cpuTime()
+    try await body()
+    let elapsed = ContinuousClock.now - start
+    return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, cpuTime() - cpuStart)
+}
+
 func format(_ value: Double) -> String { String(format: "%.3f", value) }
 
-let options = parseOptions()
+var options = parseOptions()
+if options.files < 0 { options.files = options.hosts }
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 let recorded = repository + "/recorded-sessions"
 let bases = try await HostResultLoader.loadAll([
@@ -210,27 +222,29 @@ for size in sizes {
     print("string-sets     hosts=\(size)  wall \(format(theirs.wall)) s  cpu \(format(theirs.cpu)) s  (\(format(theirs.cpu / ours.cpu))× the bitset cpu time)")
 }
 
-// Reading results back: `probe --json` files, all cores.
+// End to end from files: M `probe --json` files (the first M hosts; hosts of one profile write identical files, as
+// identical hosts do), read with HostResultLoader.loadAll (all cores; identical files parsed once), then the baseline.
 if options.files == 0 { exit(0) }
-let directory = FileManager.default.temporaryDirectory.appendingPathComponent("baseline-bench-\(getpid())").path
+// --keep-files DIR writes them there and leaves them (to time `qmp-probe baseline DIR/*.json` itself).
+let directory = options.directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("baseline-bench-\(getpid())").path
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(atPath: directory) }
+defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
 var paths: [String] = []
 var bytes = 0
+var distinct = Set<Int>()
 for host in fleet.prefix(options.files) {
     let path = "\(directory)/\(host.label).json"
-    let data = Data(host.report.json.serializedBytes())
-    bytes += data.count
-    FileManager.default.createFile(atPath: path, contents: data)
+    let text = host.report.json.serializedBytes()
+    bytes += text.count
+    distinct.insert(text.hashValue)
+    FileManager.default.createFile(atPath: path, contents: Data(text))
     paths.append(path)
 }
 var loaded: [HostResult] = []
-let loadStart = ContinuousClock.now
-let loadCPUStart = cpuTime()
-loaded = try await HostResultLoader.loadAll(paths)
-let loadElapsed = ContinuousClock.now - loadStart
-let load = Double(loadElapsed.components.seconds) + Double(loadElapsed.components.attoseconds) / 1e18
-let loadCPU = cpuTime() - loadCPUStart
+let loadTime = try await secondsAsync { loaded = try await HostResultLoader.loadAll(paths) }
 precondition(loaded.count == paths.count)
-let perFile = load / Double(paths.count)
-print("load-json       files=\(paths.count)  wall \(format(load)) s  cpu \(format(loadCPU)) s  (\(format(loadCPU / Double(paths.count) * 1000)) ms cpu/file, \(bytes / paths.count / 1024) KiB/file; \(options.hosts) files ≈ \(format(perFile * Double(options.hosts))) s wall at this rate)")
+var endToEnd: BaselineReport?
+let computeTime = try seconds { endToEnd = try FleetBaseline.compute(hosts: loaded) }
+precondition(endToEnd != nil)
+print("load-json       files=\(paths.count)  distinct=\(distinct.count)  \(format(Double(bytes) / 1e6)) MB  wall \(format(loadTime.wall)) s  cpu \(format(loadTime.cpu)) s  (\(format(loadTime.cpu / Double(paths.count) * 1000)) ms cpu/file)")
+print("end-to-end      files=\(paths.count)  wall \(format(loadTime.wall + computeTime.wall)) s  cpu \(format(loadTime.cpu + computeTime.cpu)) s  (load \(format(loadTime.wall)) s + baseline \(format(computeTime.wall)) s)")

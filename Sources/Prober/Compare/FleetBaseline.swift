@@ -35,17 +35,33 @@ public enum FleetBaseline {
                 throw ProberError.invalidInput("no accelerator is in every host's result (give matching results, or --accel)")
             }
         }
+        // Hosts read from identical files are computed once: one representative each, its hosts listed in `members`.
+        var representatives: [Int] = []
+        var members: [[Int]] = []
+        var groupOf: [Int: Int] = [:]
+        for (index, host) in hosts.enumerated() {
+            if let shared = host.sharedResult, let group = groupOf[shared] {
+                members[group].append(index)
+            } else {
+                if let shared = host.sharedResult { groupOf[shared] = representatives.count }
+                representatives.append(index)
+                members.append([index])
+            }
+        }
+        let distinct = representatives.map { hosts[$0] }
         let report = BaselineReport(
             hosts: hosts.map { .init(label: $0.label, paths: $0.paths, version: $0.report.version, arch: $0.report.arch) },
             askedModels: asked,
-            accelerators: names.map { name in accelerator(name, hosts: hosts.map { $0.accelerator(name)! },
-                                                          builds: hosts.map { "\($0.report.version) \($0.report.version.package)" },
-                                                          labels: hosts.map(\.label), asked: asked) })
+            accelerators: names.map { name in accelerator(name, hosts: distinct.map { $0.accelerator(name)! },
+                                                          builds: distinct.map { "\($0.report.version) \($0.report.version.package)" },
+                                                          members: members, labels: hosts.map(\.label), asked: asked) })
         return report
     }
 
-    static func accelerator(_ name: String, hosts sections: [ProbeReport.Accelerator], builds: [String], labels: [String],
-                            asked: [String]?) -> BaselineReport.Accelerator {
+    /// One accelerator's baseline over distinct results: `sections[i]` stands for the hosts `members[i]` (indexes
+    /// into `labels`, ascending), which all had the same result.
+    static func accelerator(_ name: String, hosts sections: [ProbeReport.Accelerator], builds: [String], members: [[Int]],
+                            labels: [String], asked: [String]?) -> BaselineReport.Accelerator {
         var index = FeatureIndex()
         var notes: [String] = []
         var modelIDs: [String: Int] = [:]
@@ -83,7 +99,7 @@ public enum FleetBaseline {
                     if knownEverywhere == nil { knownEverywhere = known } else { knownEverywhere!.formIntersection(known) }
                 }
             } else {
-                hostsWithoutHostModel.append(labels[hostIndex])
+                hostsWithoutHostModel += members[hostIndex].map { labels[$0] }
                 shared = FeatureSet()
             }
             let build = buildIDs[builds[hostIndex]] ?? {
@@ -110,7 +126,7 @@ public enum FleetBaseline {
                     if present.contains(id) { continue }
                     present.insert(id)
                     switch models[position].usable {
-                    case true?: usableCount[id] += 1
+                    case true?: usableCount[id] += members[hostIndex].count
                     case false?:
                         // Hosts of one QEMU build and hardware repeat the same list: compare it (cheap) before hashing
                         // each name again.
@@ -148,10 +164,13 @@ public enum FleetBaseline {
         var rows: [BaselineReport.ModelRow] = []
         rows.reserveCapacity(modelNames.count)
         for (id, name) in modelNames.enumerated() {
-            var blockedBy = groups[id].map { key, hosts in
-                BaselineReport.Blocking(hosts: hosts, missing: false, blockers: names(key.blockers), unknown: key.unknown)
+            func expand(_ distinct: [Int]) -> [Int] {
+                distinct.count == 1 ? members[distinct[0]] : distinct.flatMap { members[$0] }.sorted()
             }
-            let missing = presence.indices.filter { !presence[$0].contains(id) }
+            var blockedBy = groups[id].map { key, hosts in
+                BaselineReport.Blocking(hosts: expand(hosts), missing: false, blockers: names(key.blockers), unknown: key.unknown)
+            }
+            let missing = expand(presence.indices.filter { !presence[$0].contains(id) })
             if !missing.isEmpty { blockedBy.append(.init(hosts: missing, missing: true, blockers: [], unknown: false)) }
             blockedBy.sort { ($0.hosts.count, $1.blockers.count, $1.hosts.first ?? 0) > ($1.hosts.count, $0.blockers.count, $0.hosts.first ?? 0) }
             rows.append(.init(name: name, aliasOf: aliasOf[id], usableCount: usableCount[id], blockedBy: blockedBy))
@@ -159,7 +178,8 @@ public enum FleetBaseline {
 
         let sharedSet = shared ?? FeatureSet()
         let baseline = baselineCPU(rows: rows, deprecated: deprecated, sections: sections, builds: builds,
-                                   shared: sharedSet, known: knownEverywhere ?? FeatureSet(), index: &index, notes: &notes)
+                                   weights: members.map(\.count), shared: sharedSet, known: knownEverywhere ?? FeatureSet(),
+                                   index: &index, notes: &notes)
         return BaselineReport.Accelerator(name: name, models: rows, shared: index.names(sharedSet), baseline: baseline, notes: notes)
     }
 
@@ -168,7 +188,7 @@ public enum FleetBaseline {
     /// features the model turns on in every QEMU build of the fleet; ties go to fewer features outside the shared
     /// set, then to QEMU's order.
     static func baselineCPU(rows: [BaselineReport.ModelRow], deprecated: [Bool], sections: [ProbeReport.Accelerator],
-                            builds: [String], shared: FeatureSet, known: FeatureSet, index: inout FeatureIndex,
+                            builds: [String], weights: [Int], shared: FeatureSet, known: FeatureSet, index: inout FeatureIndex,
                             notes: inout [String]) -> BaselineReport.BaselineCPU? {
         func versioned(_ name: String) -> Bool {
             guard let dash = name.lastIndex(of: "-") else { return false }
@@ -221,13 +241,13 @@ public enum FleetBaseline {
         var all = FeatureSet()
         var unexpanded = 0
         for host in sections.indices {
-            guard let list = enabled(chosen, on: host) else { unexpanded += 1; continue }
+            guard let list = enabled(chosen, on: host) else { unexpanded += weights[host]; continue }
             let set = index.set(list, featuresOnly: true)
             common = common.map { $0.intersection(set) } ?? set
             all.formUnion(set)
         }
         if unexpanded > 0 {
-            notes.append("\(chosen)'s features are taken from the \(sections.count - unexpanded) host(s) that expanded it; \(unexpanded) did not and are taken to define it the same way")
+            notes.append("\(chosen)'s features are taken from the \(weights.reduce(0, +) - unexpanded) host(s) that expanded it; \(unexpanded) did not and are taken to define it the same way")
         }
         let plus = shared.subtracting(common ?? FeatureSet())
         let minus = all.subtracting(shared).intersection(known)

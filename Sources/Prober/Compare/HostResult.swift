@@ -9,6 +9,9 @@ public struct HostResult: Sendable {
     public var paths: [String]
     /// The probe report (recordings are replayed and computed; JSON is read back).
     public var report: ProbeReport
+    /// Hosts with the same identity were read from byte-identical files (``HostResultLoader/loadAll(_:)`` sets it):
+    /// their reports are equal, and ``FleetBaseline`` computes once for all of them. Nil: compared on its own.
+    public var sharedResult: Int?
 
     /// A result from its parts.
     public init(label: String, paths: [String], report: ProbeReport) {

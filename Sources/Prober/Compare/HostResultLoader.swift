@@ -26,14 +26,15 @@ public enum HostResultLoader {
     /// - Throws: ``ProberError`` naming the file when it is missing or not one of the accepted kinds.
     public static func load(_ argument: String) async throws -> HostResult {
         let (label, paths) = try parseArgument(argument)
+        return try await load(label: label, paths: paths, contents: paths.map(FileContents.bytes(of:)))
+    }
+
+    /// Loads one host from its files' bytes (recordings are replayed from their paths).
+    static func load(label: String?, paths: [String], contents: [[UInt8]]) async throws -> HostResult {
         var reports: [ProbeReport] = []
         var probes: [AcceleratorProbe] = []
         var binary: String?
-        for path in paths {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ProberError.invalidInput("\(path): cannot be read (\(String(cString: strerror(errno))))")
-            }
-            let bytes = [UInt8](data)
+        for (path, bytes) in zip(paths, contents) {
             if let report = try reportJSON(bytes, path: path) {
                 reports.append(report)
                 continue
@@ -44,33 +45,88 @@ public enum HostResultLoader {
             binary = binary ?? gathered.binary
         }
         if !probes.isEmpty {
-            reports.insert(ProbeReport.compute(probes: probes, source: "replay " + paths.joined(separator: ","), binary: binary), at: 0)
+            reports.insert(ProbeReport.compute(probes: probes, source: replaySource(paths), binary: binary), at: 0)
         }
         var report = reports[0]
         for other in reports.dropFirst() {
             for accelerator in other.accelerators {
                 if report.accelerators.contains(where: { $0.name == accelerator.name }) {
-                    throw ProberError.invalidInput("'\(argument)': two results for \(accelerator.name)")
+                    throw ProberError.invalidInput("'\(label.map { $0 + "=" } ?? "")\(paths.joined(separator: ","))': two results for \(accelerator.name)")
                 }
                 report.accelerators.append(accelerator)
             }
         }
-        let defaultLabel = URL(fileURLWithPath: paths[0]).deletingPathExtension().lastPathComponent
-        return HostResult(label: label ?? defaultLabel, paths: paths, report: report)
+        return HostResult(label: label ?? defaultLabel(paths), paths: paths, report: report)
     }
 
-    /// Loads many hosts, several at a time (one per core), keeping the order of `arguments`.
+    private static func replaySource(_ paths: [String]) -> String { "replay " + paths.joined(separator: ",") }
+
+    private static func defaultLabel(_ paths: [String]) -> String {
+        URL(fileURLWithPath: paths[0]).deletingPathExtension().lastPathComponent
+    }
+
+    /// Loads many hosts, keeping the order of `arguments`, on every core.
+    ///
+    /// Hosts whose files are byte for byte the same as another host's (same hardware, same QEMU: the common case
+    /// in a fleet) share one parse: every file is read and fingerprinted first, each distinct content is parsed
+    /// once, and every other file of its group is compared with it byte for byte before it shares the result.
+    /// The cost therefore grows with the bytes read plus the number of *distinct* results, not hosts × parse.
     /// - Throws: the first failure, naming its file.
     public static func loadAll(_ arguments: [String]) async throws -> [HostResult] {
-        let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let parsed = try arguments.map(parseArgument)
+        let fingerprints = try await concurrentMap(parsed) { argument in
+            try argument.paths.map { FileContents.fingerprint(try FileContents.bytes(of: $0)) }
+        }
+        var groups: [[Int]] = []
+        var groupOf: [[FileContents.Fingerprint]: Int] = [:]
+        for (index, key) in fingerprints.enumerated() {
+            if let group = groupOf[key] {
+                groups[group].append(index)
+            } else {
+                groupOf[key] = groups.count
+                groups.append([index])
+            }
+        }
+        let loaded = try await concurrentMap(Array(groups.enumerated())) { group, members -> [(Int, HostResult)] in
+            let first = parsed[members[0]]
+            let contents = try first.paths.map(FileContents.bytes(of:))
+            var representative = try await load(label: first.label, paths: first.paths, contents: contents)
+            if members.count > 1 { representative.sharedResult = group }
+            var results = [(members[0], representative)]
+            for member in members.dropFirst() {
+                let argument = parsed[member]
+                let memberContents = try argument.paths.map(FileContents.bytes(of:))
+                if memberContents == contents {
+                    var result = representative
+                    result.label = argument.label ?? defaultLabel(argument.paths)
+                    result.paths = argument.paths
+                    if result.report.source == replaySource(first.paths) { result.report.source = replaySource(argument.paths) }
+                    results.append((member, result))
+                } else {
+                    // Same fingerprint, different bytes: parsed on its own (and not sharing the group's identity).
+                    results.append((member, try await load(label: argument.label, paths: argument.paths, contents: memberContents)))
+                }
+            }
+            return results
+        }
         var results = [HostResult?](repeating: nil, count: arguments.count)
-        try await withThrowingTaskGroup(of: (Int, HostResult).self) { group in
+        for (index, result) in loaded.joined() { results[index] = result }
+        return results.map { $0! }
+    }
+
+    /// `transform` applied to every element, several at a time (one per core), results in order.
+    private static func concurrentMap<Element: Sendable, Result: Sendable>(
+        _ elements: [Element], _ transform: @escaping @Sendable (Element) async throws -> Result
+    ) async throws -> [Result] {
+        let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var results = [Result?](repeating: nil, count: elements.count)
+        try await withThrowingTaskGroup(of: (Int, Result).self) { group in
             var next = 0
             func start() {
-                guard next < arguments.count else { return }
+                guard next < elements.count else { return }
                 let index = next
                 next += 1
-                group.addTask { (index, try await load(arguments[index])) }
+                group.addTask { (index, try await transform(elements[index])) }
             }
             for _ in 0..<width { start() }
             for try await (index, result) in group {
@@ -85,11 +141,14 @@ public enum HostResultLoader {
     /// - Throws: ``ProberError/invalidInput(_:)`` when they are a report of another schema or a malformed one.
     static func reportJSON(_ bytes: [UInt8], path: String) throws -> ProbeReport? {
         guard bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") else { return nil }
-        guard let json = try? JSON.parse(bytes), let object = json.objectValue else { return nil }
+        guard let document = try? bytes.withUnsafeBytes({ try ParsedJSON(parsing: $0) }), document.rootNode.isObject else {
+            return nil
+        }
+        let object = document.rootNode
         if object["format"] != nil { return nil }  // a recording of one line
         guard object["schema"] != nil else {
             throw ProberError.invalidInput("\(path): a JSON object but not a probe report (no \"schema\"; expected `probe --json` output)")
         }
-        return try ProbeReport(json: json, source: path)
+        return try ProbeReport(node: object, source: path)
     }
 }

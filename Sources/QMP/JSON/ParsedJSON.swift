@@ -85,6 +85,51 @@ public final class ParsedJSON: @unchecked Sendable {
             }
         }
 
+        /// Whether this is `null`.
+        public var isNull: Bool { object == nil }
+
+        /// The boolean, when this is one.
+        public var boolValue: Bool? {
+            guard let object, json_object_get_type(object) == json_type_boolean else { return nil }
+            return json_object_get_boolean(object) != 0
+        }
+
+        /// The elements, when this is an array.
+        public var arrayElements: [Node]? {
+            guard let object, json_object_get_type(object) == json_type_array else { return nil }
+            let count = json_object_array_length(object)
+            return (0..<count).map { Node(document: document, object: json_object_array_get_idx(object, $0)) }
+        }
+
+        /// The members in order, when this is an object.
+        public var objectMembers: [(key: String, value: Node)]? {
+            guard let object, json_object_get_type(object) == json_type_object else { return nil }
+            var members: [(key: String, value: Node)] = []
+            members.reserveCapacity(Int(json_object_object_length(object)))
+            var iterator = json_object_iter_begin(object)
+            var end = json_object_iter_end(object)
+            while json_object_iter_equal(&iterator, &end) == 0 {
+                members.append((String(cString: json_object_iter_peek_name(&iterator)),
+                                Node(document: document, object: json_object_iter_peek_value(&iterator))))
+                json_object_iter_next(&iterator)
+            }
+            return members
+        }
+
+        /// The strings, when this is an array of strings only.
+        public var stringArray: [String]? {
+            guard let object, json_object_get_type(object) == json_type_array else { return nil }
+            let count = json_object_array_length(object)
+            var strings: [String] = []
+            strings.reserveCapacity(count)
+            for position in 0..<count {
+                guard let string = Node(document: document, object: json_object_array_get_idx(object, position)).stringValue
+                else { return nil }
+                strings.append(string)
+            }
+            return strings
+        }
+
         /// This value converted to ``JSON`` now.
         public var json: JSON {
             document.lock.withLock {

@@ -4,6 +4,19 @@ import Testing
 
 /// The building blocks: the bitset, the feature index, libvirt's feature names.
 struct CompareFeatureTests {
+    @Test("feature keys: lowercase, '_' and '.' as '-'; the ASCII fast path agrees with the general rule")
+    func featureKeys() {
+        func reference(_ name: String) -> String {
+            String(name.lowercased().map { $0 == "_" || $0 == "." ? "-" : $0 })
+        }
+        let names = ["sse4.1", "SSE4_2", "lahf_lm", "x2apic", "avx512-vp2intersect", "Kvm_PV.EOI", "", "ÉTÉ_x", "a.ß_C"]
+        for name in names {
+            #expect(FeatureNames.key(name) == reference(name), "\(name)")
+        }
+        #expect(FeatureNames.key("sse4.1") == "sse4-1")
+        #expect(FeatureNames.key("ÉTÉ_x") == "été-x")
+    }
+
     @Test("FeatureSet agrees with Set<Int> on union, intersection, difference, subset and count")
     func bitsetAgainstSet() {
         var generator = SystemRandomNumberGenerator()

@@ -51,6 +51,30 @@ public struct FeatureNames: Sendable {
 
     /// Lowercase, `_` and `.` replaced by `-`.
     public static func key(_ name: String) -> String {
+        // ASCII (every QEMU feature name): one pass over the bytes, and no new string when nothing changes.
+        var ascii = true
+        var changes = false
+        for byte in name.utf8 {
+            if byte >= 0x80 { ascii = false; break }
+            if byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) {
+                changes = true
+            }
+        }
+        if ascii {
+            guard changes else { return name }
+            return String(unsafeUninitializedCapacity: name.utf8.count) { buffer in
+                var count = 0
+                for byte in name.utf8 {
+                    switch byte {
+                    case UInt8(ascii: "_"), UInt8(ascii: "."): buffer[count] = UInt8(ascii: "-")
+                    case UInt8(ascii: "A")...UInt8(ascii: "Z"): buffer[count] = byte + 0x20
+                    default: buffer[count] = byte
+                    }
+                    count += 1
+                }
+                return count
+            }
+        }
         var result = ""
         result.reserveCapacity(name.utf8.count)
         for scalar in name.unicodeScalars {

@@ -161,10 +161,10 @@ for accel in "${ACCELS[@]}"; do
     echo "# $accel: ${COUNT[$accel]} commands, $(wc -c <"$WORK/floor-$accel.out") bytes of replies" >>"$RAW"
 done
 if ((KVM)); then
-    # Probing both, qmp-probe asks for the introspection (query-qmp-schema) once, not once per accelerator: the
-    # sequential floor sends what it sends, the kvm commands then the tcg commands without query-qmp-schema.
+    # Probing both, qmp-probe asks for the introspection (query-commands) once, not once per accelerator: the
+    # sequential floor sends what it sends, the kvm commands then the tcg commands without query-commands.
     COMMANDS[tcg-shared]="$WORK/commands-tcg-shared.txt"
-    grep -v '"execute":"query-qmp-schema"' "${COMMANDS[tcg]}" >"${COMMANDS[tcg-shared]}"
+    grep -v '"execute":"query-commands"' "${COMMANDS[tcg]}" >"${COMMANDS[tcg-shared]}"
     COUNT[tcg-shared]=$(wc -l <"${COMMANDS[tcg-shared]}")
     FLOOR_ADDRESS[tcg-shared]=${FLOOR_ADDRESS[tcg]}
 fi

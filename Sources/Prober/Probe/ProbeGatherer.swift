@@ -20,7 +20,7 @@ public struct ProbeGatherer: Sendable {
     public var progress: (@Sendable (Int, Int) -> Void)?
     /// Other sessions of the same QEMU binary and accelerator (other QEMU processes) that take a share of the work:
     /// each closure returns its connected client once that QEMU is ready (nil when it could not start: the others
-    /// do its share). The first one asks for the introspection (the long `query-qmp-schema`) while this session asks
+    /// do its share). The first one asks for the introspection (`query-commands`) while this session asks
     /// for the definitions and the host model; then every session takes the next per-model expansion as soon as it
     /// has room, so a QEMU that starts late or runs slower takes fewer. The gathered probe is the same as with one
     /// session.
@@ -45,21 +45,22 @@ public struct ProbeGatherer: Sendable {
         // Introspection, target and KVM state: independent, so pipelined.
         async let target = optional("query-target", into: nil)
         async let kvm = optional("query-kvm", into: nil)
-        async let schema = optional("query-qmp-schema", into: nil)
+        async let commands = optional("query-commands", into: nil)
         async let definitions = optional("query-cpu-definitions", into: nil)
-        let (targetReply, kvmReply, schemaReply, definitionsReply) = try await (target, kvm, schema, definitions)
+        let (targetReply, kvmReply, commandsReply, definitionsReply) = try await (target, kvm, commands, definitions)
 
         probe.arch = targetReply.value?["arch"]?.stringValue ?? archHint
         if probe.arch == nil { probe.notes.append("query-target: \(targetReply.why)") }
         probe.kvm = kvmReply.value
-        if let schema = schemaReply.value {
-            probe.support = QEMUFeatureSupport(schema: schema)
+        if let list = commandsReply.value {
+            probe.support = QEMUFeatureSupport(commandList: list)
         } else {
-            let commands = try await optional("query-commands", into: nil)
-            if let list = commands.value {
-                probe.support = QEMUFeatureSupport(commandList: list)
+            // Recordings made before query-commands was preferred have the schema instead.
+            let schema = try await optional("query-qmp-schema", into: nil)
+            if let value = schema.value {
+                probe.support = QEMUFeatureSupport(schema: value)
             } else {
-                probe.notes.append("neither query-qmp-schema nor query-commands answered: \(commands.why)")
+                probe.notes.append("neither query-commands nor query-qmp-schema answered: \(schema.why)")
             }
         }
         if let list = definitionsReply.value?.arrayValue {
@@ -138,13 +139,15 @@ public struct ProbeGatherer: Sendable {
         return try await introspection.value(for: version, fetch: fetch)
     }
 
-    /// `query-qmp-schema`, else `query-commands`, on `session`; with a note when neither answers.
+    /// `query-commands` (all the probe needs: which commands exist; 8 KB where the QAPI schema is 200 KB and
+    /// grows QEMU by ~20 MB while it builds it), else `query-qmp-schema` (older recordings have only that), on
+    /// `session`; with a note when neither answers.
     private func introspect(on session: QMPClient) async throws -> (QEMUFeatureSupport, String?) {
-        let schema = try await optional("query-qmp-schema", into: nil, on: session)
-        if let value = schema.value { return (QEMUFeatureSupport(schema: value), nil) }
         let commands = try await optional("query-commands", into: nil, on: session)
         if let list = commands.value { return (QEMUFeatureSupport(commandList: list), nil) }
-        return (QEMUFeatureSupport(), "neither query-qmp-schema nor query-commands answered: \(commands.why)")
+        let schema = try await optional("query-qmp-schema", into: nil, on: session)
+        if let value = schema.value { return (QEMUFeatureSupport(schema: value), nil) }
+        return (QEMUFeatureSupport(), "neither query-commands nor query-qmp-schema answered: \(schema.why)")
     }
 
     private func hostModelWithNotes(arch: String?, version: QEMUVersion) async throws -> (AcceleratorProbe.HostModel?, [String]) {
@@ -410,7 +413,7 @@ public struct ProbeGatherer: Sendable {
     }
 }
 
-/// One introspection of a QEMU binary (`query-qmp-schema`, else `query-commands`), shared by the sessions that
+/// One introspection of a QEMU binary (`query-commands`, else `query-qmp-schema`), shared by the sessions that
 /// probe it, one per accelerator: the QAPI schema is built into the binary, so the first session to need it asks
 /// QEMU and the others, greeted by the same QEMU version, take its answer (or ask themselves if it failed).
 public final class SharedIntrospection: Sendable {

@@ -52,36 +52,43 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
             && lhs.features.map(\.request) == rhs.features.map(\.request)
     }
 
-    /// Parses QEMU's `-cpu` syntax: `MODEL[,+feat|-feat|feat=on|off|true|false|yes|no...]`.
-    /// - Throws: ``ProberError/invalidInput(_:)`` for an empty model or a switch that is not a feature switch.
+    /// Parses QEMU's `-cpu` syntax (``CPUOptionString``), feature switches only:
+    /// `MODEL[,+feat|-feat|feat=on|off|true|false|yes|no...]`.
+    /// - Throws: ``ProberError/invalidInput(_:)`` for an empty model or an element that is not a feature switch
+    ///   (other CPU properties and QEMU's legacy bare names are refused: a comparison could not account for them).
     public static func parse(_ text: String) throws -> CPUSpec {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }
-        guard let model = parts.first, !model.isEmpty, !model.hasPrefix("+"), !model.hasPrefix("-"), !model.contains("=") else {
-            throw ProberError.invalidInput("--cpu '\(text)': expected MODEL[,+feat|-feat|feat=on|off...], starting with a model name")
+        let option: CPUOptionString
+        do {
+            option = try CPUOptionString(text)
+        } catch {
+            switch error {
+            case .noModel:
+                throw ProberError.invalidInput("--cpu '\(text)': expected MODEL[,+feat|-feat|feat=on|off...], starting with a model name")
+            case .emptyElement: throw ProberError.invalidInput("--cpu '\(text)': an empty switch")
+            case .malformed(let part): throw ProberError.invalidInput("--cpu '\(text)': '\(part)' is not a feature switch")
+            }
         }
         var features: [(name: String, request: Request)] = []
-        for part in parts.dropFirst() {
-            if part.isEmpty { throw ProberError.invalidInput("--cpu '\(text)': an empty switch") }
-            if part.hasPrefix("+") || part.hasPrefix("-") {
-                let name = String(part.dropFirst())
-                guard isFeatureName(name) else { throw ProberError.invalidInput("--cpu '\(text)': '\(part)' is not a feature switch") }
-                features.append((name, part.hasPrefix("+") ? .on : .off))
-                continue
-            }
-            let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
-            guard pieces.count == 2, isFeatureName(pieces[0]) else {
-                throw ProberError.invalidInput("--cpu '\(text)': '\(part)' is not a feature switch (+feat, -feat, feat=on|off)")
-            }
-            switch pieces[1].lowercased() {
-            case "on", "true", "yes": features.append((pieces[0], .on))
-            case "off", "false", "no": features.append((pieces[0], .off))
-            default:
-                throw ProberError.invalidInput("--cpu '\(text)': '\(part)': only feature switches are supported (feat=on|off), not other CPU properties")
+        for element in option.elements {
+            switch element {
+            case .plus(let name), .minus(let name):
+                guard isFeatureName(name) else {
+                    throw ProberError.invalidInput("--cpu '\(text)': '\(element.text)' is not a feature switch")
+                }
+                if case .plus = element { features.append((name, .on)) } else { features.append((name, .off)) }
+            case .assignment(let name, let value):
+                guard isFeatureName(name) else {
+                    throw ProberError.invalidInput("--cpu '\(text)': '\(element.text)' is not a feature switch (+feat, -feat, feat=on|off)")
+                }
+                guard let enabled = CPUOptionString.Element.switchValue(value) else {
+                    throw ProberError.invalidInput("--cpu '\(text)': '\(element.text)': only feature switches are supported (feat=on|off), not other CPU properties")
+                }
+                features.append((name, enabled ? .on : .off))
+            case .bare:
+                throw ProberError.invalidInput("--cpu '\(text)': '\(element.text)' is not a feature switch (+feat, -feat, feat=on|off)")
             }
         }
-        return CPUSpec(model: model, features: features)
+        return CPUSpec(model: option.model, features: features)
     }
 
     /// Reads the `<cpu>` element of a libvirt domain XML (or a bare `<cpu>` document): `mode='custom'` (the default)

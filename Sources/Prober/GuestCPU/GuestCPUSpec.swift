@@ -15,35 +15,31 @@ public struct GuestCPUSpec: Sendable, Equatable, CustomStringConvertible {
         self.properties = properties
     }
 
-    /// Parses a `-cpu` string.
+    /// Parses a `-cpu` string (``CPUOptionString``): switches and bare names are features, other `name=value`
+    /// elements are kept as properties.
     /// - Throws: ``ProberError/invalidInput(_:)`` on an empty model or a malformed element.
     public init(parsing text: String) throws {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        guard let model = parts.first?.trimmingCharacters(in: .whitespaces), !model.isEmpty, !model.contains("=") else {
-            throw ProberError.invalidInput("the CPU spec '\(text)' does not start with a model name")
+        let option: CPUOptionString
+        do {
+            option = try CPUOptionString(text)
+        } catch {
+            switch error {
+            case .noModel: throw ProberError.invalidInput("the CPU spec '\(text)' does not start with a model name")
+            case .emptyElement: throw ProberError.invalidInput("empty element in the CPU spec '\(text)'")
+            case .malformed(let part): throw ProberError.invalidInput("malformed element '\(part)' in the CPU spec '\(text)'")
+            }
         }
-        self.init(model: model)
-        for part in parts.dropFirst() {
-            if part.hasPrefix("+") || part.hasPrefix("-") {
-                let name = String(part.dropFirst())
-                guard !name.isEmpty, !name.contains("=") else {
-                    throw ProberError.invalidInput("malformed element '\(part)' in the CPU spec '\(text)'")
+        self.init(model: option.model)
+        for element in option.elements {
+            switch element {
+            case .plus(let name), .bare(let name): features.append((name, true))
+            case .minus(let name): features.append((name, false))
+            case .assignment(let name, let value):
+                if let enabled = CPUOptionString.Element.switchValue(value) {
+                    features.append((name, enabled))
+                } else {
+                    properties.append((name, value))
                 }
-                features.append((name, part.hasPrefix("+")))
-            } else if let equals = part.firstIndex(of: "=") {
-                let name = String(part[..<equals])
-                let value = String(part[part.index(after: equals)...])
-                guard !name.isEmpty else { throw ProberError.invalidInput("malformed element '\(part)' in the CPU spec '\(text)'") }
-                switch value.lowercased() {
-                case "on", "true", "yes": features.append((name, true))
-                case "off", "false", "no": features.append((name, false))
-                default: properties.append((name, value))
-                }
-            } else if !part.isEmpty {
-                // QEMU's legacy form: a bare name turns a feature on.
-                features.append((part, true))
-            } else {
-                throw ProberError.invalidInput("empty element in the CPU spec '\(text)'")
             }
         }
     }

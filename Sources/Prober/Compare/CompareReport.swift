@@ -62,7 +62,7 @@ public struct CompareReport: Sendable {
                 throw ProberError.invalidInput("nothing to compare: \(source.label) has \(source.acceleratorNames.joined(separator: ", ")), \(destination.label) has \(destination.acceleratorNames.joined(separator: ", ")) (kvm is compared with kvm, tcg with tcg)")
             }
         }
-        var index = FeatureIndex()
+        var index = FeatureIndex(arch: source.report.arch ?? destination.report.arch)
         var sections: [Accelerator] = []
         for name in names {
             let sourceSection = source.accelerator(name)!

@@ -1,7 +1,7 @@
 /// Numbers CPU feature names across hosts and QEMU versions so that feature sets become bitsets (``FeatureSet``).
 ///
-/// Names are matched by ``FeatureNames`` normalization (lowercase, `_` and `.` read as `-`) after QEMU's true
-/// aliases (`pclmuldq` is `pclmulqdq`, `sse3` is `pni`), so `sse4_1` from an old QEMU and `sse4.1` from a new one
+/// Names are matched by ``FeatureNames`` normalization (lowercase, `_` and `.` read as `-`) after the target's true
+/// aliases (x86: `pclmuldq` is `pclmulqdq`, `sse3` is `pni`; see ``QEMUTarget/featureAliases``), so `sse4_1` from an old QEMU and `sse4.1` from a new one
 /// are one feature. Each feature is shown under its preferred spelling (QEMU's static-expansion name: fewest `_`,
 /// a `.` over a `-`).
 public struct FeatureIndex: Sendable {
@@ -21,21 +21,29 @@ public struct FeatureIndex: Sendable {
     /// Per id, whether it is a CPU option rather than a feature.
     private var options: [Bool] = []
 
-    /// An empty index.
-    public init() {}
+    /// The aliases applied: the target's (the same rule as ``FeatureNames``: none for targets other than x86).
+    public let aliases: [String: String]
+
+    /// An empty index for the features of target `arch` (`x86_64`, `s390x`, `aarch64`, ...).
+    public init(arch: String?) {
+        aliases = QEMUTarget(arch: arch).featureAliases
+    }
 
     /// The number of features known.
     public var count: Int { names.count }
 
-    /// The normalized key of a name (aliases resolved).
-    public static func key(_ name: String) -> String {
-        FeatureNames.key(FeatureNames.x86Aliases[name] ?? name)
+    /// The normalized key of a name (the target's aliases resolved).
+    public func key(_ name: String) -> String {
+        FeatureNames.key(aliases[name] ?? name)
     }
 
     /// Whether `name` is a CPU option rather than a feature (see ``cpuOptions``; `hv-*` and `x-*` too).
-    public static func isCPUOption(_ name: String) -> Bool {
-        let key = key(name)
-        return cpuOptions.contains(key) || key.hasPrefix("hv-") || key.hasPrefix("x-")
+    public func isCPUOption(_ name: String) -> Bool {
+        Self.isCPUOptionKey(key(name))
+    }
+
+    private static func isCPUOptionKey(_ key: String) -> Bool {
+        cpuOptions.contains(key) || key.hasPrefix("hv-") || key.hasPrefix("x-")
     }
 
     /// The id of `name`, adding it when new.
@@ -50,20 +58,20 @@ public struct FeatureIndex: Sendable {
     public func isOption(_ id: Int) -> Bool { options[id] }
 
     private mutating func internNew(_ name: String) -> Int {
-        let key = Self.key(name)
+        let key = self.key(name)
         if let id = ids[key] {
             if Self.preferred(name, over: names[id]) { names[id] = name }
             return id
         }
         let id = names.count
         ids[key] = id
-        names.append(FeatureNames.x86Aliases[name] ?? name)
-        options.append(Self.cpuOptions.contains(key) || key.hasPrefix("hv-") || key.hasPrefix("x-"))
+        names.append(aliases[name] ?? name)
+        options.append(Self.isCPUOptionKey(key))
         return id
     }
 
     /// The id of `name`, or nil when no host mentioned it.
-    public func id(_ name: String) -> Int? { spellings.find(name) ?? ids[Self.key(name)] }
+    public func id(_ name: String) -> Int? { spellings.find(name) ?? ids[key(name)] }
 
     /// The set of `names`, adding new ones; CPU options are left out when `featuresOnly`.
     public mutating func set<S: Sequence>(_ names: S, featuresOnly: Bool = false) -> FeatureSet where S.Element == String {

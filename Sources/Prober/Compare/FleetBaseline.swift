@@ -54,15 +54,16 @@ public enum FleetBaseline {
             askedModels: asked,
             accelerators: names.map { name in accelerator(name, hosts: distinct.map { $0.accelerator(name)! },
                                                           builds: distinct.map { "\($0.report.version) \($0.report.version.package)" },
-                                                          members: members, labels: hosts.map(\.label), asked: asked) })
+                                                          members: members, labels: hosts.map(\.label),
+                                                          arch: hosts.lazy.compactMap(\.report.arch).first, asked: asked) })
         return report
     }
 
     /// One accelerator's baseline over distinct results: `sections[i]` stands for the hosts `members[i]` (indexes
     /// into `labels`, ascending), which all had the same result.
     static func accelerator(_ name: String, hosts sections: [ProbeReport.Accelerator], builds: [String], members: [[Int]],
-                            labels: [String], asked: [String]?) -> BaselineReport.Accelerator {
-        var index = FeatureIndex()
+                            labels: [String], arch: String?, asked: [String]?) -> BaselineReport.Accelerator {
+        var index = FeatureIndex(arch: arch)
         var notes: [String] = []
         var modelIDs: [String: Int] = [:]
         var modelNames: [String] = []

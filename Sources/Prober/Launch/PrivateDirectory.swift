@@ -39,9 +39,25 @@ public final class PrivateDirectory: Sendable {
     }
 
     /// Removes `qmp-probe-PID-*` directories of processes that no longer exist (and that we own).
+    ///
+    /// It runs before every launch, in a directory (`/tmp`) that may hold thousands of other entries: names are
+    /// compared as C strings straight from `readdir`, and only ours become Swift strings.
     static func removeStale(in parent: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
-        for name in names where name.hasPrefix(prefix) {
+        guard let directory = opendir(parent) else { return }
+        var candidates: [String] = []
+        let prefixBytes = Array(prefix.utf8)
+        while let entry = readdir(directory) {
+            let matches = withUnsafeBytes(of: entry.pointee.d_name) { name in
+                name.count > prefixBytes.count && zip(name, prefixBytes).allSatisfy { $0 == $1 }
+            }
+            if matches {
+                candidates.append(withUnsafeBytes(of: entry.pointee.d_name) { name in
+                    String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
+                })
+            }
+        }
+        closedir(directory)
+        for name in candidates {
             let rest = name.dropFirst(prefix.count)
             guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]) else { continue }
             let path = "\(parent)/\(name)"

@@ -53,13 +53,13 @@ struct WorkerSplitTests {
         return client
     }
 
-    @Test("sessions of two accelerators sharing one introspection: the schema is asked once, each probe is unchanged")
+    @Test("sessions of two accelerators sharing one introspection: query-commands is asked once, each probe is unchanged")
     func sharedIntrospection() async throws {
         let tcgSession = try #require(try RecordingLoader.load(path: ProberTestSupport.recorded("qemu-7.2-x86_64-tcg.jsonl")).first)
         let kvmAlone = try await ProbeGatherer(client: client(), accelerator: "kvm").gather()
         let tcgAlone = try await ProbeGatherer(client: client(session: tcgSession), accelerator: "tcg").gather()
 
-        let schemas = [ExpansionCounter(command: "query-qmp-schema"), ExpansionCounter(command: "query-qmp-schema")]
+        let schemas = [ExpansionCounter(command: "query-commands"), ExpansionCounter(command: "query-commands")]
         let shared = SharedIntrospection()
         var kvm = ProbeGatherer(client: try await client(schemas[0]), accelerator: "kvm")
         var tcg = ProbeGatherer(client: try await client(schemas[1], session: tcgSession), accelerator: "tcg")
@@ -73,15 +73,34 @@ struct WorkerSplitTests {
         #expect(schemas[0].count + schemas[1].count == 1)
     }
 
+    @Test("a recording without query-commands (made before the probe preferred it) is probed from its query-qmp-schema")
+    func schemaFallback() async throws {
+        let current = try await ProbeGatherer(client: client(), accelerator: "kvm").gather()
+        #expect(current.support.source == "query-commands")
+        var older = session
+        let position = try #require(older.exchanges.firstIndex { $0.name == "query-commands" })
+        let commands = try #require(older.exchanges[position].reply?["return"]?.arrayValue)
+        // The schema as QEMU gives it: one entity per command (and others), `meta-type` saying which.
+        let schema: [JSON] = commands.map { ["name": $0["name"] ?? .null, "meta-type": "command", "arg-type": "0", "ret-type": "0"] }
+            + [["name": "SHUTDOWN", "meta-type": "event", "arg-type": "0"]]
+        older.exchanges[position] = .init(command: ["execute": "query-qmp-schema", "id": 99], line: 0,
+                                          reply: ["return": .array(schema), "id": 99])
+        let fromSchema = try await ProbeGatherer(client: client(session: older), accelerator: "kvm").gather()
+        #expect(fromSchema.support.source == "query-qmp-schema")
+        #expect(fromSchema.support.commands == current.support.commands)
+        #expect(fromSchema.definitions == current.definitions && fromSchema.expansions.count == current.expansions.count)
+        #expect(fromSchema.notes == current.notes)
+    }
+
     @Test("without query-cpu-model-expansion, the spread conversation drops what it asked ahead, as one session never asks")
     func noExpansionCommand() async throws {
         var old = session
         old.exchanges = old.exchanges.compactMap { exchange in
             guard exchange.name != "query-cpu-model-expansion" else { return nil }
             var exchange = exchange
-            if exchange.name == "query-qmp-schema", case .object(var reply)? = exchange.reply,
-               let entities = reply["return"]?.arrayValue {
-                reply["return"] = .array(entities.filter { $0["name"]?.stringValue != "query-cpu-model-expansion" })
+            if exchange.name == "query-commands", case .object(var reply)? = exchange.reply,
+               let commands = reply["return"]?.arrayValue {
+                reply["return"] = .array(commands.filter { $0["name"]?.stringValue != "query-cpu-model-expansion" })
                 exchange.reply = .object(reply)
             }
             return exchange

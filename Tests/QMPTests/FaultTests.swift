@@ -114,14 +114,17 @@ struct FaultTests {
 
     @Test("split reads give what one read gives, numbers split in the middle included (fuzzer finding)")
     func splitReads() throws {
-        let session = try #require(FileManager.default.contents(atPath: TestPaths.recordedSessions + "/qemu-7.2-x86_64-tcg.jsonl"))
-        // A few kilobytes of a real session as QEMU sent it: its small messages, CRLF-terminated.
+        // A few kilobytes of real sessions as QEMU sent them: their small messages, CRLF-terminated.
         var stream: [UInt8] = []
-        for line in session.split(separator: 0x0A).dropFirst() {
-            let json = try JSON.parse(Array(line))
-            guard json["dir"]?.stringValue == "in", let message = json["msg"]?.serializedBytes(),
-                  stream.count + message.count < 1536 else { continue }
-            stream += message + [0x0D, 0x0A]
+        for file in ["qemu-7.2-x86_64-tcg.jsonl", "qemu-7.2-x86_64-kvm.jsonl", "cpu-7.2-x86_64-kvm-haswell-notsx.jsonl",
+                     "qemu-7.2-s390x-tcg.jsonl", "qemu-7.2-aarch64-tcg.jsonl"] {
+            let session = try #require(FileManager.default.contents(atPath: TestPaths.recordedSessions + "/" + file))
+            for line in session.split(separator: 0x0A).dropFirst() {
+                let json = try JSON.parse(Array(line))
+                guard json["dir"]?.stringValue == "in", let message = json["msg"]?.serializedBytes(),
+                      stream.count + message.count < 1536 else { continue }
+                stream += message + [0x0D, 0x0A]
+            }
         }
         stream = Array(#"{"return": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "x": [1.5e-3, -0.25, 18446744073709551615]}, "id": 1}"#.utf8) + [0x0D, 0x0A] + stream
         func decode(_ bytes: [UInt8], splitAt cut: Int?) -> (messages: [JSON], error: JSONStreamError?) {

@@ -45,15 +45,13 @@ public final class PrivateDirectory: Sendable {
     static func removeStale(in parent: String) {
         guard let directory = opendir(parent) else { return }
         var candidates: [String] = []
-        let prefixBytes = Array(prefix.utf8)
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(directory) {
-            let matches = withUnsafeBytes(of: entry.pointee.d_name) { name in
-                name.count > prefixBytes.count && zip(name, prefixBytes).allSatisfy { $0 == $1 }
-            }
-            if matches {
-                candidates.append(withUnsafeBytes(of: entry.pointee.d_name) { name in
-                    String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
-                })
+            // The name is a C string inside an entry that may be shorter than `struct dirent`: read it through a
+            // pointer, never by copying the struct (its 256-byte name array can cross the end of the buffer).
+            let name = (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self)
+            if strncmp(name, prefix, prefix.utf8.count) == 0 {
+                candidates.append(String(cString: name))
             }
         }
         closedir(directory)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A temporary directory only its owner can enter (0700), named after the process that made it, so that
 /// a later run can remove the ones left behind by a process that was killed.
@@ -8,10 +9,11 @@ public final class PrivateDirectory: Sendable {
     /// Name prefix of every directory made here.
     static let prefix = "qmp-probe-"
 
-    /// Creates a fresh directory under `$XDG_RUNTIME_DIR` (or `$TMPDIR`, or `/tmp`), after removing stale ones.
-    public init() throws {
+    /// Creates a fresh directory under `$XDG_RUNTIME_DIR` (or `$TMPDIR`, or `/tmp`), after removing stale ones
+    /// (unless `removingStale` is false: the caller then calls ``removeStaleOnce()`` when it suits it).
+    public init(removingStale: Bool = true) throws {
         let parent = Self.parent
-        Self.removeStale(in: parent)
+        if removingStale { Self.removeStaleOnce() }
         var template = Array("\(parent)/\(Self.prefix)\(getpid())-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             throw ProberError.environment("cannot create a private directory in \(parent): \(String(cString: strerror(errno)))")
@@ -36,6 +38,15 @@ public final class PrivateDirectory: Sendable {
             if let candidate, !candidate.isEmpty, access(candidate, W_OK | X_OK) == 0 { return candidate }
         }
         return "/tmp"
+    }
+
+    private static let staleRemoved = Mutex(false)
+
+    /// Removes the stale directories in ``parent`` the first time it is called in this process (a later call does
+    /// nothing: what a dead process left is gone after the first).
+    public static func removeStaleOnce() {
+        guard staleRemoved.withLock({ done in defer { done = true }; return !done }) else { return }
+        removeStale(in: parent)
     }
 
     /// Removes `qmp-probe-PID-*` directories of processes that no longer exist (and that we own).

@@ -22,7 +22,10 @@ public final class QEMUProcess: Sendable {
     /// Starts `binary` with the QMP monitor on a socketpair and `arguments` after it.
     /// - Throws: ``ProberError/qemuFailedToStart(binary:detail:stderr:)`` when the binary cannot be executed.
     public init(binary: String, arguments: [String], directory: PrivateDirectory? = nil) throws {
-        let directory = try directory ?? PrivateDirectory()
+        // Stale directories of killed runs are looked for after QEMU is started, while it initializes: scanning a
+        // busy /tmp took 2-3 ms of the probe's critical path before its QEMU could start.
+        let directory = try directory ?? PrivateDirectory(removingStale: false)
+        defer { PrivateDirectory.removeStaleOnce() }
         self.binary = binary
         self.directory = directory
         self.stderrPath = directory.path + "/qemu.stderr"

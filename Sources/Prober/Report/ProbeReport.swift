@@ -109,8 +109,23 @@ extension ProbeReport {
     static func featureNames(_ probe: AcceleratorProbe) -> (FeatureNames, Set<String>?) {
         let target = QEMUTarget(arch: probe.arch)
         var canonical = Set<String>()
+        // The static expansions of one QEMU list the same properties in the same order: comparing the key list with
+        // the previous one (cheap) spares hashing every name of every model again; only booleans not yet seen at a
+        // position are added.
+        var lastKeys: [String] = []
+        var added: [Bool] = []
         func add(_ expansion: CPUModelExpansion?) {
-            for (key, value) in expansion?.props ?? [:] where value.boolValue != nil { canonical.insert(key) }
+            guard let props = expansion?.props else { return }
+            if props.keys == lastKeys {
+                for (position, value) in props.values.enumerated() where !added[position] && value.boolValue != nil {
+                    canonical.insert(lastKeys[position])
+                    added[position] = true
+                }
+                return
+            }
+            lastKeys = props.keys
+            added = props.values.map { $0.boolValue != nil }
+            for (position, key) in lastKeys.enumerated() where added[position] { canonical.insert(key) }
         }
         if target.featureExpansionType == "static" {
             if let host = probe.hostModel, host.method != .fullExpansion { add(host.expansion) }

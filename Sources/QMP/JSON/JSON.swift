@@ -104,9 +104,17 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     }
 
     /// Iterates the members in order.
-    public func makeIterator() -> AnyIterator<(key: String, value: JSON)> {
-        var position = 0
-        return AnyIterator {
+    public func makeIterator() -> Iterator {
+        Iterator(keys: keys, values: values)
+    }
+
+    /// The members in order (a concrete iterator: no type-erased closure per member).
+    public struct Iterator: IteratorProtocol, Sendable {
+        fileprivate let keys: [String]
+        fileprivate let values: [JSON]
+        fileprivate var position = 0
+
+        public mutating func next() -> (key: String, value: JSON)? {
             guard position < keys.count else { return nil }
             defer { position += 1 }
             return (keys[position], values[position])

@@ -21,7 +21,9 @@ struct QMPProbeCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            SignalCleanup.yieldToPendingSignal()
         } catch {
+            SignalCleanup.yieldToPendingSignal()
             exit(withError: error)
         }
     }

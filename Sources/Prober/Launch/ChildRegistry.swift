@@ -41,6 +41,15 @@ public final class ChildRegistry: Sendable {
 /// conventional exit status (128 + signal).
 public enum SignalCleanup {
     private static let sources = Mutex<[any DispatchSourceSignal]>([])
+    private static let terminating = Atomic<Bool>(false)
+
+    /// Called by the program before it exits on its own. Once a signal's clean-up has begun, the work it interrupts
+    /// (a QEMU killed under it) may fail and reach here first: this waits for the handler to end the process with
+    /// the signal, so the exit status is the signal's and not the interrupted work's error.
+    public static func yieldToPendingSignal() {
+        guard terminating.load(ordering: .acquiring) else { return }
+        while true { pause() }
+    }
 
     /// Installs the handlers (idempotent).
     public static func install() {
@@ -50,6 +59,7 @@ public enum SignalCleanup {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
                 source.setEventHandler {
+                    terminating.store(true, ordering: .releasing)
                     ChildRegistry.shared.cleanUp()
                     signal(signalNumber, SIG_DFL)
                     kill(getpid(), signalNumber)

@@ -94,10 +94,14 @@ public struct ProbeGatherer: Sendable {
         async let target = optional("query-target", into: nil)
         async let kvm = optional("query-kvm", into: nil)
         async let definitions = optional("query-cpu-definitions", into: nil)
-        let (targetReply, kvmReply, definitionsReply) = try await (target, kvm, definitions)
-
+        let targetReply = try await target
         probe.arch = targetReply.value?["arch"]?.stringValue ?? archHint
         let targetNote = probe.arch == nil ? "query-target: \(targetReply.why)" : nil
+        // The host model needs only the target: asked now, it waits in QEMU's queue behind the definitions, so QEMU
+        // has it to work on while the definitions' reply travels back and the per-model expansions are queued.
+        let arch = probe.arch
+        async let host = hostModelWithNotes(arch: arch, version: version)
+        let (kvmReply, definitionsReply) = try await (kvm, definitions)
         probe.kvm = kvmReply.value
         var definitionsNote: String?
         if let list = definitionsReply.value?.arrayValue {
@@ -107,8 +111,7 @@ public struct ProbeGatherer: Sendable {
             definitionsNote = "query-cpu-definitions: \(definitionsReply.why)"
         }
 
-        let (arch, known) = (probe.arch, probe.definitions)
-        async let host = hostModelWithNotes(arch: arch, version: version)
+        let known = probe.definitions
         async let models = expandModels ? expandAllWithNotes(known, arch: arch) : ([:], [])
         let (support, supportNote) = try await introspected
         probe.support = support

@@ -18,7 +18,7 @@ struct BaselineCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The hosts' results: [LABEL=]PATH[,PATH...] each.")
+    @Argument(help: "The hosts' results: [LABEL=]PATH[,PATH...] each, or a directory of them (its *.json, *.jsonl, *.replies).")
     var results: [String]
 
     @Option(name: .long, help: "Only these models (repeatable).")
@@ -39,7 +39,7 @@ struct BaselineCommand: AsyncParsableCommand {
         guard ["kvm", "tcg", "all"].contains(accel) else { throw ProbeExit.fail("--accel must be kvm, tcg or all, not '\(accel)'") }
         let report: BaselineReport
         do {
-            let hosts = try await HostResultLoader.loadAll(results)
+            let hosts = try await HostResultLoader.loadAll(try HostResultLoader.expandDirectories(results))
             report = try FleetBaseline.compute(hosts: hosts, accelerators: accel == "all" ? nil : [accel],
                                                models: model.isEmpty ? nil : model)
             if let html { try OutputFile.write(CompatibilityHTML.render(report), to: html) }

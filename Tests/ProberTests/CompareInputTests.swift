@@ -65,6 +65,15 @@ struct CompareInputTests {
         }
         let missing = await #expect(throws: ProberError.self) { try await HostResultLoader.load(directory.path + "/none.json") }
         #expect(missing?.description.contains("cannot be read") == true)
+        let isDirectory = await #expect(throws: ProberError.self) { try await HostResultLoader.load(directory.path) }
+        #expect(isDirectory?.description.contains("not a regular file") == true, "\(String(describing: isDirectory))")
+        // Files are read to their end, not to the size stat gave: /proc's say 0 bytes and have content.
+        let empty = directory.path + "/empty.json"
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+        let emptyError = await #expect(throws: (any Error).self) { try await HostResultLoader.load(empty) }
+        #expect("\(String(describing: emptyError))".contains("empty"), "\(String(describing: emptyError))")
+        let proc = await #expect(throws: (any Error).self) { try await HostResultLoader.load("/proc/self/status") }
+        #expect("\(String(describing: proc))".contains("wrong header"), "\(String(describing: proc))")
     }
 
     @Test("hosts with byte-identical files share one parse and keep their own labels; a file that differs is its own")
@@ -104,6 +113,12 @@ struct CompareInputTests {
         // baseline computed host by host.
         #expect(hosts[0].sharedResult != nil && [1, 2, 4].allSatisfy { hosts[$0].sharedResult == hosts[0].sharedResult })
         #expect(hosts[3].sharedResult == nil && hosts[5].sharedResult != nil && hosts[5].sharedResult == hosts[6].sharedResult)
+        // A directory stands for the results in it, sorted by name.
+        let listed = try HostResultLoader.expandDirectories([directory.path, "x=" + kvm])
+        #expect(listed == ["copy-kvm.jsonl", "host0.json", "host1.json", "host2.json", "host3.json", "host4.json"]
+            .map { directory.path + "/" + $0 } + ["x=" + kvm])
+        let empty = try PrivateDirectory()
+        #expect(throws: ProberError.self) { try HostResultLoader.expandDirectories([empty.path]) }
         let grouped = try FleetBaseline.compute(hosts: hosts)
         let oneByOne = try FleetBaseline.compute(hosts: hosts.map { var host = $0; host.sharedResult = nil; return host })
         #expect(grouped.json == oneByOne.json)

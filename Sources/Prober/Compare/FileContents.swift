@@ -22,19 +22,40 @@ enum FileContents {
         guard (status.st_mode & S_IFMT) == S_IFREG else {
             throw ProberError.invalidInput("\(path): cannot be read (not a regular file)")
         }
-        var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
-        var filled = 0
-        while true {
-            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count))) }
-            let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
+        // The size `fstat` gave, read straight into the array; a file that grew meanwhile is read to its end.
+        var size = Int(status.st_size)
+        var bytes: [UInt8] = []
+        var failed = false
+        while !failed {
+            var reachedEnd = false
+            bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                initialized = bytes.count
+                if initialized > 0 { _ = bytes.withUnsafeBytes { memcpy(buffer.baseAddress!, $0.baseAddress!, initialized) } }
+                while initialized < size {
+                    let count = read(descriptor, buffer.baseAddress! + initialized, size - initialized)
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        failed = true
+                        return
+                    }
+                    if count == 0 { reachedEnd = true; return }
+                    initialized += count
+                }
+            }
+            if reachedEnd || failed { break }
+            // Filled to the size known: one more byte tells whether the file grew.
+            var probe: UInt8 = 0
+            let count = read(descriptor, &probe, 1)
+            if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw unreadable(path)
+                failed = true
+                break
             }
-            if count == 0 { break }
-            filled += count
+            bytes.append(probe)
+            size = max(bytes.count * 2, 4096)
         }
-        bytes.removeLast(bytes.count - filled)
+        if failed { throw unreadable(path) }
         return bytes
     }
 
@@ -61,6 +82,19 @@ enum FileContents {
             second = mix(second &+ tail, 0x94D0_49BB_1331_11EB)
             return Fingerprint(length: buffer.count, first: first, second: second)
         }
+    }
+
+    /// Whether two files' bytes are the same (memcmp: the generic `==` of arrays compares byte by byte).
+    static func same(_ a: [[UInt8]], _ b: [[UInt8]]) -> Bool {
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) {
+            guard x.count == y.count else { return false }
+            let equal = x.withUnsafeBytes { xs in
+                y.withUnsafeBytes { ys in xs.count == 0 || memcmp(xs.baseAddress!, ys.baseAddress!, xs.count) == 0 }
+            }
+            if !equal { return false }
+        }
+        return true
     }
 
     @inline(__always)

@@ -65,6 +65,34 @@ public enum HostResultLoader {
         URL(fileURLWithPath: paths[0]).deletingPathExtension().lastPathComponent
     }
 
+    /// The arguments with every directory replaced by the results in it: its `*.json`, `*.jsonl` and `*.replies`
+    /// files, sorted by name (a fleet's results in one folder need no shell expansion, and no argument limit).
+    /// - Throws: ``ProberError/invalidInput(_:)`` for a directory that cannot be listed or holds no result.
+    public static func expandDirectories(_ arguments: [String]) throws -> [String] {
+        var expanded: [String] = []
+        for argument in arguments {
+            var isDirectory: ObjCBool = false
+            guard !argument.contains(","), !argument.contains("="),
+                  FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue else {
+                expanded.append(argument)
+                continue
+            }
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: argument)
+            } catch {
+                throw ProberError.invalidInput("\(argument): cannot be listed (\(error.localizedDescription))")
+            }
+            let results = names.filter { $0.hasSuffix(".json") || $0.hasSuffix(".jsonl") || $0.hasSuffix(".replies") }.sorted()
+            guard !results.isEmpty else {
+                throw ProberError.invalidInput("\(argument): a directory with no results in it (*.json, *.jsonl, *.replies)")
+            }
+            let base = argument.hasSuffix("/") ? String(argument.dropLast()) : argument
+            expanded += results.map { base + "/" + $0 }
+        }
+        return expanded
+    }
+
     /// Loads many hosts, keeping the order of `arguments`, on every core.
     ///
     /// Hosts whose files are byte for byte the same as another host's (same hardware, same QEMU: the common case
@@ -96,7 +124,7 @@ public enum HostResultLoader {
             for member in members.dropFirst() {
                 let argument = parsed[member]
                 let memberContents = try argument.paths.map(FileContents.bytes(of:))
-                if memberContents == contents {
+                if FileContents.same(memberContents, contents) {
                     var result = representative
                     result.label = argument.label ?? defaultLabel(argument.paths)
                     result.paths = argument.paths

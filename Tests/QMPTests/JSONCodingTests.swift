@@ -490,3 +490,32 @@ func rejectsInexactIntegers(json: JSON, type: String) throws {
     let object = try Foundation.JSONDecoder().decode(JSONObject.self, from: Foundation.JSONEncoder().encode(["a": 1] as JSONObject))
     #expect(object == ["a": 1])
 }
+
+/// `JSONObject` of more than 12 members: key positions built on first lookup, kept right through copies and changes.
+@Test func largeObjectLookupsThroughCopiesAndChanges() throws {
+    var object = JSONObject()
+    for number in 0..<40 { object["k\(number)"] = .int(Int64(number)) }
+    #expect(object["k17"] == 17 && object["k39"] == 39 && object["missing"] == nil)
+    // A copy shares the built positions until one side changes.
+    var copy = object
+    copy["k40"] = 40
+    #expect(copy["k40"] == 40 && object["k40"] == nil && object.count == 40 && copy.count == 41)
+    copy["k3"] = nil
+    #expect(copy["k3"] == nil && copy["k4"] == 4 && copy["k40"] == 40 && object["k3"] == 3)
+    #expect(copy.keys.firstIndex(of: "k4") == 3)
+    object["k0"] = "changed"
+    #expect(object["k0"] == "changed" && copy["k0"] == 0)
+    // Appends after lookups, on a uniquely held object, keep the positions in step.
+    for number in 41..<60 {
+        copy["k\(number)"] = .int(Int64(number))
+        #expect(copy["k\(number)"] == .int(Int64(number)) && copy["k\(number - 1)"] != nil)
+    }
+    // Parsed objects (appended without lookups) find every key too, and compare by content.
+    let parsed = try JSON.parse(JSON.object(copy).serialized())
+    #expect(parsed == .object(copy))
+    for key in copy.keys { #expect(parsed[key] == copy[key]) }
+    // Shrinking below the threshold goes back to linear search and still finds everything.
+    var small = copy
+    for key in copy.keys.dropFirst(5) { small[key] = nil }
+    #expect(small.count == 5 && small.keys.allSatisfy { small[$0] == copy[$0] })
+}

@@ -1,3 +1,5 @@
+import NIOConcurrencyHelpers
+
 /// A JSON value as QMP carries it: ordered object keys, exact 64-bit integers,
 /// doubles, UTF-8 strings and null.
 ///
@@ -31,9 +33,30 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     public private(set) var keys: [String] = []
     /// The values, parallel to ``keys``.
     public private(set) var values: [JSON] = []
-    /// Key positions, kept only for larger objects (small ones are searched linearly: cheaper to build).
-    private var index: [String: Int]?
+    /// Key positions of larger objects (small ones are searched linearly), built on the first lookup: objects that
+    /// are only iterated (most of a probe's expansions) never hash their keys. Shared by copies until one of them
+    /// changes (then it gets a fresh, unbuilt one).
+    private var index: KeyIndex?
     private static let indexThreshold = 12
+
+    /// The lazily built key positions of one object's keys.
+    private final class KeyIndex: @unchecked Sendable {
+        private let lock = NIOLock()
+        private var positions: [String: Int]?
+
+        /// The position of `key` in `keys` (the keys this index belongs to).
+        func position(of key: String, in keys: [String]) -> Int? {
+            lock.withLock {
+                if positions == nil { positions = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }) }
+                return positions![key]
+            }
+        }
+
+        /// Records an appended key, when the positions are built already.
+        func appended(_ key: String, at position: Int) {
+            lock.withLock { positions?[key] = position }
+        }
+    }
 
     /// An empty object.
     public init() {}
@@ -54,8 +77,22 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     public var isEmpty: Bool { keys.isEmpty }
 
     private func position(of key: String) -> Int? {
-        if let index { return index[key] }
+        if let index { return index.position(of: key, in: keys) }
         return keys.firstIndex(of: key)
+    }
+
+    /// Keeps the index in step with an appended key: updated in place when this object alone holds it, else
+    /// replaced by a fresh one (built again on the next lookup).
+    private mutating func indexAppended(_ key: String) {
+        if index != nil {
+            if isKnownUniquelyReferenced(&index!) {
+                index!.appended(key, at: keys.count - 1)
+            } else {
+                index = KeyIndex()
+            }
+        } else if keys.count > Self.indexThreshold {
+            index = KeyIndex()
+        }
     }
 
     /// The value for `key`, or nil; assigning nil removes the member.
@@ -68,16 +105,12 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
                 } else {
                     keys.remove(at: position)
                     values.remove(at: position)
-                    if index != nil { index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) }) }
+                    if index != nil { index = keys.count > Self.indexThreshold ? KeyIndex() : nil }
                 }
             } else if let newValue {
                 keys.append(key)
                 values.append(newValue)
-                if index != nil {
-                    index![key] = keys.count - 1
-                } else if keys.count > Self.indexThreshold {
-                    index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
-                }
+                indexAppended(key)
             }
         }
     }
@@ -86,21 +119,13 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     mutating func appendUnique(_ key: String, _ value: JSON) {
         keys.append(key)
         values.append(value)
-        if index != nil {
-            index![key] = keys.count - 1
-        } else if keys.count > Self.indexThreshold {
-            index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
-        }
+        indexAppended(key)
     }
 
     /// Reserves room for `capacity` members.
     public mutating func reserveCapacity(_ capacity: Int) {
         keys.reserveCapacity(capacity)
         values.reserveCapacity(capacity)
-        if capacity > Self.indexThreshold {
-            if index == nil { index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) }) }
-            index!.reserveCapacity(capacity)
-        }
     }
 
     /// Iterates the members in order.

@@ -55,6 +55,7 @@ struct CompareInputTests {
             ("broken.json", #"{"schema": "qmp-probe/probe-report/1", "qemu": {"version": "7.2.0", "package": "", "arch": null}, "source": "x", "accelerators": {"kvm": {"models": [{"name": 3}]}}}"#,
              "at accelerators.kvm.models[0].name: expected a string"),
             ("text.txt", "hello\n", "wrong header"),
+            ("truncated.json", #"{"schema": "qmp-probe/probe-report/1", "qemu": "#, "not valid JSON"),
         ]
         for (name, content, message) in cases {
             let path = directory.path + "/" + name

@@ -169,9 +169,15 @@ public enum HostResultLoader {
     /// - Throws: ``ProberError/invalidInput(_:)`` when they are a report of another schema or a malformed one.
     static func reportJSON(_ bytes: [UInt8], path: String) throws -> ProbeReport? {
         guard bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") else { return nil }
-        guard let document = try? bytes.withUnsafeBytes({ try ParsedJSON(parsing: $0) }), document.rootNode.isObject else {
+        let document: ParsedJSON
+        do {
+            document = try bytes.withUnsafeBytes { try ParsedJSON(parsing: $0) }
+        } catch {
+            // A recording is several JSON lines, which is no single JSON value; a `.json` file is meant as a report.
+            if path.hasSuffix(".json") { throw ProberError.invalidInput("\(path): not valid JSON (\(error)); expected `probe --json` output") }
             return nil
         }
+        guard document.rootNode.isObject else { return nil }
         let object = document.rootNode
         if object["format"] != nil { return nil }  // a recording of one line
         guard object["schema"] != nil else {

@@ -86,7 +86,9 @@ extension JSON {
             if error == json_tokener_continue {
                 throw JSONParseError(reason: "unexpected end of input", offset: buffer.count)
             }
-            throw JSONParseError(reason: String(cString: json_tokener_error_desc(error)), offset: Int(json_tokener_get_parse_end(tokener)))
+            // After the terminator the tokener's offset counts from it: the error is at the end of the input.
+            let offset = terminated ? buffer.count : Int(json_tokener_get_parse_end(tokener))
+            throw JSONParseError(reason: String(cString: json_tokener_error_desc(error)), offset: offset)
         }
         do {
             try checkTrailing()

@@ -136,11 +136,7 @@ extension JSON {
             }
             self = .double(value)
         case json_type_string:
-            let length = Int(json_object_get_string_len(object))
-            let pointer = json_object_get_string(object)!
-            self = .string(pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
-                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-            })
+            self = .string(Self.string(ofJSONCString: object))
         case json_type_array:
             let count = json_object_array_length(object)
             var array: [JSON] = []
@@ -152,16 +148,31 @@ extension JSON {
         case json_type_object:
             var result = JSONObject()
             result.reserveCapacity(Int(json_object_object_length(object)))
-            var iterator = json_object_iter_begin(object)
-            var end = json_object_iter_end(object)
-            while json_object_iter_equal(&iterator, &end) == 0 {
-                let key = String(cString: json_object_iter_peek_name(&iterator))
-                result.appendUnique(key, try JSON(borrowing: json_object_iter_peek_value(&iterator)))
-                json_object_iter_next(&iterator)
+            try Self.forEachMember(ofJSONCObject: object) { key, value throws(JSONParseError) in
+                result.appendUnique(key, try JSON(borrowing: value))
             }
             self = .object(result)
         default:
             self = .null
+        }
+    }
+
+    /// The text of a json-c string object (invalid UTF-8 repaired; json-c 0.16 cannot validate it across reads).
+    static func string(ofJSONCString object: OpaquePointer) -> String {
+        let length = Int(json_object_get_string_len(object))
+        return json_object_get_string(object)!.withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        }
+    }
+
+    /// Calls `body` with each member of a json-c object, in order (the value nil for `null`).
+    static func forEachMember<Failure: Error>(ofJSONCObject object: OpaquePointer,
+                                              _ body: (String, OpaquePointer?) throws(Failure) -> Void) throws(Failure) {
+        var iterator = json_object_iter_begin(object)
+        var end = json_object_iter_end(object)
+        while json_object_iter_equal(&iterator, &end) == 0 {
+            try body(String(cString: json_object_iter_peek_name(&iterator)), json_object_iter_peek_value(&iterator))
+            json_object_iter_next(&iterator)
         }
     }
 }

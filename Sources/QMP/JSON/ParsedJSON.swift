@@ -79,10 +79,7 @@ public final class ParsedJSON: @unchecked Sendable {
         /// The string, when this is one.
         public var stringValue: String? {
             guard let object, json_object_get_type(object) == json_type_string else { return nil }
-            let length = Int(json_object_get_string_len(object))
-            return json_object_get_string(object)!.withMemoryRebound(to: UInt8.self, capacity: length) {
-                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-            }
+            return JSON.string(ofJSONCString: object)
         }
 
         /// Whether this is `null`.
@@ -106,12 +103,8 @@ public final class ParsedJSON: @unchecked Sendable {
             guard let object, json_object_get_type(object) == json_type_object else { return nil }
             var members: [(key: String, value: Node)] = []
             members.reserveCapacity(Int(json_object_object_length(object)))
-            var iterator = json_object_iter_begin(object)
-            var end = json_object_iter_end(object)
-            while json_object_iter_equal(&iterator, &end) == 0 {
-                members.append((String(cString: json_object_iter_peek_name(&iterator)),
-                                Node(document: document, object: json_object_iter_peek_value(&iterator))))
-                json_object_iter_next(&iterator)
+            JSON.forEachMember(ofJSONCObject: object) { key, value in
+                members.append((key, Node(document: document, object: value)))
             }
             return members
         }

@@ -22,38 +22,25 @@ enum FileContents {
         guard (status.st_mode & S_IFMT) == S_IFREG else {
             throw ProberError.invalidInput("\(path): cannot be read (not a regular file)")
         }
-        // The size `fstat` gave, read straight into the array; a file that grew meanwhile is read to its end.
-        var size = Int(status.st_size)
-        var bytes: [UInt8] = []
+        // The size `fstat` gave, read straight into the array; then on to the end (a file that grew meanwhile, or a
+        // /proc file, which says 0 bytes).
+        let size = Int(status.st_size)
         var failed = false
+        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            initialized = 0
+            while initialized < size {
+                let count = read(descriptor, buffer.baseAddress! + initialized, size - initialized)
+                if count < 0, errno == EINTR { continue }
+                if count <= 0 { failed = count < 0; return }
+                initialized += count
+            }
+        }
+        var chunk = [UInt8](repeating: 0, count: 4096)
         while !failed {
-            var reachedEnd = false
-            bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-                initialized = bytes.count
-                if initialized > 0 { _ = bytes.withUnsafeBytes { memcpy(buffer.baseAddress!, $0.baseAddress!, initialized) } }
-                while initialized < size {
-                    let count = read(descriptor, buffer.baseAddress! + initialized, size - initialized)
-                    if count < 0 {
-                        if errno == EINTR { continue }
-                        failed = true
-                        return
-                    }
-                    if count == 0 { reachedEnd = true; return }
-                    initialized += count
-                }
-            }
-            if reachedEnd || failed { break }
-            // Filled to the size known: one more byte tells whether the file grew.
-            var probe: UInt8 = 0
-            let count = read(descriptor, &probe, 1)
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                failed = true
-                break
-            }
-            bytes.append(probe)
-            size = max(bytes.count * 2, 4096)
+            let count = read(descriptor, &chunk, chunk.count)
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { failed = count < 0; break }
+            bytes += chunk[..<count]
         }
         if failed { throw unreadable(path) }
         return bytes

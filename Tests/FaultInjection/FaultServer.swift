@@ -204,6 +204,17 @@ public final class FaultConnection: @unchecked Sendable {
         return reply(to: command, with: .object([:]))
     }
 
+    /// Starts a reply whose string never ends and writes `size` bytes of it: one line far above any message limit.
+    /// - Returns: true when all of it was written (the client kept reading), false once the client stopped.
+    public func sendUnterminatedReply(size: Int) -> Bool {
+        guard send(#"{"return": ""#) else { return false }
+        let block = [UInt8](repeating: UInt8(ascii: "A"), count: 1 << 16)
+        for _ in 0..<size / block.count {
+            guard send(block) else { return false }
+        }
+        return true
+    }
+
     /// Answers `command` with `{"return": value, "id": its id}`.
     @discardableResult
     public func reply(to command: JSON, with value: JSON) -> Bool {

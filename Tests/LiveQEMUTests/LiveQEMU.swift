@@ -28,6 +28,11 @@ enum LiveQEMU {
             binary: binary, accelerator: accelerator,
             arguments: QEMUInstance.probeArguments(accelerator: accelerator, machine: machine, extra: extra),
             configuration: configuration)
+        return try await using(instance, body)
+    }
+
+    /// Runs `body` with a started `instance`, then shuts it down, whether `body` returned or threw.
+    static func using<R>(_ instance: QEMUInstance, _ body: (QEMUInstance) async throws -> R) async throws -> R {
         do {
             let result = try await body(instance)
             await instance.shutdown()

@@ -23,14 +23,7 @@ enum LiveTargets {
         let target = QEMUInstance.target(ofBinary: binary)
         let instance = try await QEMUInstance.start(binary: binary, accelerator: "tcg",
                                                     arguments: QEMUInstance.probeArguments(accelerator: "tcg", target: target))
-        do {
-            let result = try await body(instance)
-            await instance.shutdown()
-            return result
-        } catch {
-            await instance.shutdown()
-            throw error
-        }
+        return try await LiveQEMU.using(instance, body)
     }
 }
 

@@ -94,12 +94,7 @@ struct CLIFaultTests {
             let server = try FaultServer(path: directory + "/qmp.sock")
             server.start { connection in
                 guard connection.greetAndNegotiate(), connection.readMessage() != nil else { throw FaultError("no command") }
-                guard connection.send(#"{"return": ""#) else { return }
-                let block = [UInt8](repeating: UInt8(ascii: "A"), count: 1 << 16)
-                for _ in 0..<(100 << 20) / block.count {
-                    guard connection.send(block) else { return }
-                }
-                throw FaultError("qmp-probe read 100 MB without failing")
+                if connection.sendUnterminatedReply(size: 100 << 20) { throw FaultError("qmp-probe read 100 MB without failing") }
             }
             // The same command against a monitor that answers normally: the baseline memory of the command line.
             let normal = try FaultServer(path: directory + "/normal.sock")

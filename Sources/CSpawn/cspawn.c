@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,13 +37,23 @@ static void close_fds(unsigned first, unsigned last) {
     for (unsigned fd = first; fd <= last && fd < 65536; fd++) close((int)fd);
 }
 
-static void child(struct request *r, int report_fd, pid_t parent) {
+/* What the child needs, and where it reports why it failed (it shares the spawner's memory until exec). */
+struct child_args {
+    struct request *r;
+    pid_t parent;
+    int error;
+};
+
+static int child(void *argument) {
+    struct child_args *a = argument;
+    struct request *r = a->r;
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) goto fail;
-    if (getppid() != parent) _exit(127); /* the parent already died */
+    if (getppid() != a->parent) _exit(127); /* the parent already died */
     setpgid(0, 0);
     /* The spawner thread inherited the mask of the Swift thread that started it (nearly every signal blocked), and
      * the prober ignores SIGINT, SIGTERM and SIGHUP: exec keeps both, so QEMU would never see SIGTERM. Give it
-     * default dispositions and an empty mask. */
+     * default dispositions (before unblocking: a handler must never run in this child, which shares the prober's
+     * memory) and an empty mask. */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -56,56 +68,47 @@ static void child(struct request *r, int report_fd, pid_t parent) {
     /* Move the descriptors we keep above 3 first, so the dup2s below cannot clobber them. */
     int keep = r->keep_fd >= 0 ? fcntl(r->keep_fd, F_DUPFD, 10) : -1;
     int err = r->stderr_fd >= 0 ? fcntl(r->stderr_fd, F_DUPFD, 10) : -1;
-    int report = fcntl(report_fd, F_DUPFD_CLOEXEC, 10);
-    if ((r->keep_fd >= 0 && keep < 0) || (r->stderr_fd >= 0 && err < 0) || report < 0) goto fail;
+    if ((r->keep_fd >= 0 && keep < 0) || (r->stderr_fd >= 0 && err < 0)) goto fail;
     if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0) goto fail;
     if (dup2(err >= 0 ? err : devnull, 2) < 0) goto fail;
     if (keep >= 0 && dup2(keep, 3) < 0) goto fail;
-    /* Close everything else except the report pipe (close-on-exec). */
-    int first = keep >= 0 ? 4 : 3;
-    if (report > first) close_fds(first, (unsigned)report - 1);
-    close_fds((unsigned)report + 1, ~0U);
+    close_fds(keep >= 0 ? 4 : 3, ~0U);
     execve(r->path, r->argv, r->envp);
-    report_fd = report;
-fail:;
-    int e = errno;
-    ssize_t ignored = write(report_fd, &e, sizeof e);
-    (void)ignored;
+fail:
+    a->error = errno != 0 ? errno : EINVAL;
     _exit(127);
 }
 
+/* Starts the child the way posix_spawn does: clone(CLONE_VM | CLONE_VFORK) on a stack of its own, so the prober's
+ * page tables are not copied and its pages not made copy-on-write (a fork cost ~1 ms, and the faults after it
+ * more); this thread resumes once the child has exec'd or failed. Every signal is blocked around it. */
 static void run(struct request *r) {
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    struct child_args a = {r, getpid(), 0};
+    const size_t size = 256 * 1024;
+    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
         r->result = -1;
         r->error = errno;
         return;
     }
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(pipefd[0]);
-        child(r, pipefd[1], parent);
-    }
-    close(pipefd[1]);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = clone(child, (char *)stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+    int clone_error = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, size);
     if (pid < 0) {
         r->result = -1;
-        r->error = errno;
-        close(pipefd[0]);
+        r->error = clone_error;
         return;
     }
-    int child_errno = 0;
-    ssize_t n;
-    do {
-        n = read(pipefd[0], &child_errno, sizeof child_errno);
-    } while (n < 0 && errno == EINTR);
-    close(pipefd[0]);
-    if (n == (ssize_t)sizeof child_errno) {
+    if (a.error != 0) {
         /* exec failed: reap the child and report its errno. */
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
         r->result = -1;
-        r->error = child_errno;
+        r->error = a.error;
         return;
     }
     r->result = pid;
@@ -154,3 +157,4 @@ pid_t cspawn_start(const char *path, char *const argv[], char *const envp[], int
     if (r.result < 0) errno = r.error;
     return r.result;
 }
+

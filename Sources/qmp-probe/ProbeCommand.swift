@@ -75,6 +75,7 @@ struct ProbeCommand: AsyncParsableCommand {
         // allocate a lot in bursts, and per-thread arenas keep more memory resident (about 2.5 MB at the peak).
         Self.limitMallocArenas(2)
         let started = ContinuousClock.now
+        if stats { ProbeTimeline.enable() }
         defer { if stats { printStats(since: started) } }
         let presentation: ProbePresentation = json ? .json : (verbose ? .verbose : .text)
         let source: ProbeSource
@@ -114,7 +115,7 @@ struct ProbeCommand: AsyncParsableCommand {
         let timeout = runner.timeout
         let against = self.against
         let configured = runner
-        @Sendable func probe() async throws -> ProbeReport {
+        @Sendable func probe<T: Sendable>(_ finish: @Sendable (ProbeReport) -> T) async throws -> T {
             var references: [String: (label: String, probe: AcceleratorProbe)] = [:]
             if let against {
                 var other = ProbeRunner(source: .replay(path: against, mode: .matching))
@@ -124,16 +125,17 @@ struct ProbeCommand: AsyncParsableCommand {
                     references[probe.accelerator] = ("\(probe.accelerator) in QEMU \(probe.version) (\(against))", probe)
                 }
             }
-            let report = try await configured.run(against: references)
-            progress.clear()
-            return report
+            return try await configured.run(against: references) { report in
+                progress.clear()
+                return finish(report)
+            }
         }
         do {
             let output: [UInt8]
             if let cached {
-                output = try await cached.output(presentation, probe: probe).bytes
+                output = try await cached.output(presentation, rendering: { try await probe($0) }).bytes
             } else {
-                output = presentation.render(try await probe())
+                output = try await probe { presentation.render($0) }
             }
             ProbeCache.writeAll(1, output)
         } catch let error as ProberError {
@@ -194,6 +196,11 @@ struct ProbeCommand: AsyncParsableCommand {
         let line = String(format: "qmp-probe stats: wall=%.4fs cpu=%.4fs peak_rss=%ldKB qemu_cpu=%.4fs qemu_peak_rss=%ldKB",
                           wall, cpu(own), own.ru_maxrss, cpu(children), children.ru_maxrss)
             + " rss_anon=\(field("RssAnon")) rss_file=\(field("RssFile"))\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        // When a live probe's moments came (from the start of this command): where a cold probe's time goes.
+        let marks = ProbeTimeline.marks
+        let timeline = marks.isEmpty ? "" : "qmp-probe timeline:" + marks.map { mark in
+            String(format: " %@=%.1fms", mark.event, Double(mark.at.components.attoseconds) / 1e15 + Double(mark.at.components.seconds) * 1000)
+        }.joined() + "\n"
+        FileHandle.standardError.write(Data((line + timeline).utf8))
     }
 }

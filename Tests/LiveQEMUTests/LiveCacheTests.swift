@@ -51,7 +51,7 @@ struct LiveCacheTests {
             try FileManager.default.createSymbolicLink(atPath: root + "/prefix/" + directory, withDestinationPath: prefix + "/" + directory)
         }
         let qemu = root + "/prefix/bin/" + original.lastPathComponent
-        try FileManager.default.copyItem(atPath: original.path, toPath: qemu)
+        try LiveQEMU.copyExecutable(original.path, to: qemu)
         let cache = try ProbeCache(directory: root + "/cache/qmp-probe")
         let probes = RunCounter()
 

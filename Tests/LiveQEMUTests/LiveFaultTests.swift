@@ -289,7 +289,7 @@ struct LiveFaultTests {
     // MARK: Not QEMU, or QEMU failing at start
 
     enum Impostor: String, CaseIterable, CustomTestStringConvertible {
-        case exitsAtOnce, complainsAndExits, notExecutable, neverAnswers, qemuWithBadMachine
+        case exitsAtOnce, complainsAndExits, notExecutable, notAProgram, neverAnswers, qemuWithBadMachine
         var testDescription: String { rawValue }
     }
 
@@ -318,6 +318,10 @@ struct LiveFaultTests {
         case .notExecutable:
             try write("not a program\n", mode: 0o644)
             expected = ["\(script): Permission denied"]
+        case .notAProgram:
+            // Executable, but neither a binary nor a script: execve fails in the child, which reports why.
+            try write("not a program\n")
+            expected = ["QEMU (\(script)) could not be executed: Exec format error"]
         case .neverAnswers:
             try write("#!/bin/sh\nexec sleep 600\n")
             expected = ["did not complete the QMP handshake", "no greeting within 1.0 s"]

@@ -19,6 +19,25 @@ enum LiveQEMU {
         return binary != nil
     }
 
+    /// Copies the executable `source` to `destination` through a close-on-exec descriptor: a child that another test
+    /// starts meanwhile must not inherit the copy open for writing, or running the copy fails with ETXTBSY ("Text file
+    /// busy") for as long as that child lives. (FileManager.copyItem's descriptor is inherited.)
+    static func copyExecutable(_ source: String, to destination: String) throws {
+        let contents = try Data(contentsOf: URL(fileURLWithPath: source))
+        let fd = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination]) }
+        defer { close(fd) }
+        try contents.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0, errno == EINTR { continue }
+                guard written > 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination]) }
+                offset += written
+            }
+        }
+    }
+
     /// Starts a probing QEMU with `accelerator` and runs `body`, always shutting QEMU down.
     static func withInstance<R>(accelerator: String = "tcg", machine: String = "none", extra: [String] = [],
                                 configuration: QMPClient.Configuration = .init(),

@@ -7,8 +7,9 @@
 /// worker thread exits. In the child: `keep_fd` becomes descriptor 3 (unless -1), `stderr_fd`
 /// becomes 2 (unless -1), 0 and 1 are /dev/null, every other descriptor is closed, and the
 /// child gets its own process group, default signal dispositions and an empty signal mask.
-/// Returns the pid, or -1 with errno set (also when exec fails: the child reports errno through
-/// a close-on-exec pipe).
+/// The child is started as posix_spawn does (clone with CLONE_VM | CLONE_VFORK: no copy of the
+/// prober's page tables). Returns the pid, or -1 with errno set (also when exec fails: the child
+/// reports errno in the memory it shares with the spawner until exec).
 pid_t cspawn_start(const char *path, char *const argv[], char *const envp[], int keep_fd, int stderr_fd);
 
 #endif

@@ -241,10 +241,18 @@ public struct CachedProbe: Sendable {
     /// - Throws: whatever `probe` throws (nothing is stored then). A failure to store is not an error.
     public func output(_ presentation: ProbePresentation,
                        probe: () async throws -> ProbeReport) async rethrows -> (bytes: [UInt8], fromCache: Bool) {
+        try await output(presentation, rendering: { render in render(try await probe()) })
+    }
+
+    /// ``output(_:probe:)`` for a probe that renders its report itself (``ProbeRunner/run(against:finish:)`` renders
+    /// it while its QEMUs are stopped): `probe` gets the function that renders every presentation.
+    public func output(_ presentation: ProbePresentation,
+                       rendering probe: (@Sendable (ProbeReport) -> [ProbePresentation: [UInt8]]) async throws -> [ProbePresentation: [UInt8]])
+        async rethrows -> (bytes: [UInt8], fromCache: Bool) {
         if let bytes = cache.lookup(key, presentation) { return (bytes, true) }
-        let report = try await probe()
-        var outputs: [ProbePresentation: [UInt8]] = [:]
-        for candidate in ProbePresentation.allCases { outputs[candidate] = candidate.render(report) }
+        let outputs = try await probe { report in
+            Dictionary(uniqueKeysWithValues: ProbePresentation.allCases.map { ($0, $0.render(report)) })
+        }
         try? cache.store(outputs, for: key)
         return (outputs[presentation] ?? [], false)
     }

@@ -48,6 +48,7 @@ public final class QEMUProcess: Sendable {
                 cspawn_start(binary, cArgv, cEnv, pair[1], stderrFD)
             }
         }
+        ProbeTimeline.mark("qemu-started")
         guard pid > 0 else {
             let reason = String(cString: strerror(errno))
             close(pair[0])

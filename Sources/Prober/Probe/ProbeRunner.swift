@@ -108,9 +108,16 @@ public struct ProbeRunner: Sendable {
     /// reference's) is in, while the other QEMUs still answer, and the QEMUs are stopped while it is computed; the
     /// report is the one ``ProbeReport/compute(probes:source:binary:against:)`` gives.
     public func run(against: [String: (label: String, probe: AcceleratorProbe)] = [:]) async throws -> ProbeReport {
+        try await run(against: against) { $0 }
+    }
+
+    /// ``run(against:)``, with `finish` applied to the report (rendering it, say) while the QEMUs it started are
+    /// being stopped; returns what `finish` returns, once they are gone.
+    public func run<T: Sendable>(against: [String: (label: String, probe: AcceleratorProbe)] = [:],
+                                 finish: @Sendable (ProbeReport) throws -> T) async throws -> T {
         guard case .launch(let explicit, let accelerators) = source, Set(accelerators).count == accelerators.count else {
             let (probes, source, binary) = try await gather()
-            return await Self.computeReport(probes: probes, source: source, binary: binary, against: against)
+            return try finish(await Self.computeReport(probes: probes, source: source, binary: binary, against: against))
         }
         let stops = StopList()
         do {
@@ -119,12 +126,29 @@ public struct ProbeRunner: Sendable {
             let first = probes.first
             let report = ProbeReport(version: first?.version ?? QEMUVersion(major: 0, minor: 0, micro: 0), arch: first?.arch,
                                      binary: binary, source: "live", accelerators: sections)
+            let result: T
+            do {
+                result = try finish(report)
+            } catch {
+                await stops.wait()
+                throw error
+            }
+            ProbeTimeline.mark("output")
             await stops.wait()
-            return report
+            ProbeTimeline.mark("qemu-stopped")
+            // The raw replies (about 60,000 JSON values) are freed on another thread: the caller does not wait for it.
+            Self.releaseInBackground(probes)
+            return result
         } catch {
             await stops.wait()
             throw error
         }
+    }
+
+    /// Drops `value` on a background thread, so that freeing a large structure is not on the caller's path (a process
+    /// that exits meanwhile never spends the time).
+    static func releaseInBackground<T: Sendable>(_ value: T) {
+        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(value) {} }
     }
 
     /// The report of `probes`, exactly as ``ProbeReport/compute(probes:source:binary:against:)`` computes it, with
@@ -220,6 +244,7 @@ public struct ProbeRunner: Sendable {
                 }
             }
         }
+        if against != nil { ProbeTimeline.mark("report") }
         return (accelerators.indices.compactMap { probes[$0] }, accelerators.indices.compactMap { sections[$0] }, binary)
     }
 
@@ -260,6 +285,7 @@ public struct ProbeRunner: Sendable {
             }
             instance = try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments,
                                                     configuration: configuration(recorder: recorder))
+            ProbeTimeline.mark("greeting[\(accelerator)]")
         } catch {
             await stopHelpers()
             throw error
@@ -268,6 +294,7 @@ public struct ProbeRunner: Sendable {
             let probe = try await gather(client: instance.client, accelerator: accelerator,
                                          helpers: helpers.map { helper in { await helper.value?.client } },
                                          introspection: introspection)
+            ProbeTimeline.mark("replies-in[\(accelerator)]")
             // Done: the QEMUs are stopped while the caller goes on (it waits for `stops` before it returns).
             stops.add(Task {
                 await withTaskGroup(of: Void.self) { group in

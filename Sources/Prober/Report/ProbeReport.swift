@@ -145,20 +145,22 @@ extension ProbeReport {
         let referenceNames = reference.map { featureNames($0.probe) }
         let referenceDefinitions = Dictionary((reference?.probe.definitions ?? []).map { ($0.name, $0) },
                                               uniquingKeysWith: { a, _ in a })
+        let target = QEMUTarget(arch: probe.arch)
+        let referenceTarget = QEMUTarget(arch: reference?.probe.arch)
+        var reader = EnabledFeatureReader(names: names, features: features)
+        var referenceReader = referenceNames.map { EnabledFeatureReader(names: $0.0, features: $0.1) }
         var models: [Model] = []
         for definition in probe.definitions ?? [] {
             var model = Model(name: definition.name, typename: definition.typename, aliasOf: definition.aliasOf,
                               usable: definition.usable, blockers: definition.unavailableFeatures,
                               deprecated: definition.deprecated)
-            let enabled = enabledFeatures(probe.expansions[definition.name], names: names, features: features,
-                                          target: QEMUTarget(arch: probe.arch))
-            model.enabled = enabled.map { $0.sorted() }
+            let enabledList = target.featureExpansion(probe.expansions[definition.name]).map { reader.enabled($0) }
+            model.enabled = enabledList
             model.dropped = definition.unavailableFeatures.map { Array(Set($0.map(names.canonical))).sorted() }
-            if let reference, let enabled, referenceDefinitions[definition.name] != nil || reference.probe.definitions == nil,
-               let referenceEnabled = enabledFeatures(reference.probe.expansions[definition.name],
-                                                      names: referenceNames!.0, features: referenceNames!.1,
-                                                      target: QEMUTarget(arch: reference.probe.arch)) {
-                let mapped = Set(referenceEnabled.map(names.canonical))
+            if let reference, let enabledList, referenceDefinitions[definition.name] != nil || reference.probe.definitions == nil,
+               let referenceExpansion = referenceTarget.featureExpansion(reference.probe.expansions[definition.name]) {
+                let enabled = Set(enabledList)
+                let mapped = Set(referenceReader!.enabled(referenceExpansion).map(names.canonical))
                 model.added = enabled.subtracting(mapped).sorted()
                 model.removed = mapped.subtracting(enabled).sorted()
             }
@@ -169,11 +171,6 @@ extension ProbeReport {
         return Accelerator(name: probe.accelerator, reference: reference?.label,
                            hostModel: probe.hostModel.map { hostModel($0, names: names) }, models: models,
                            notes: probe.notes)
-    }
-
-    static func enabledFeatures(_ expansions: AcceleratorProbe.ModelExpansions?, names: FeatureNames,
-                                features: Set<String>?, target: QEMUTarget) -> Set<String>? {
-        target.featureExpansion(expansions)?.enabled(names: names, features: features)
     }
 
     static func hostModel(_ host: AcceleratorProbe.HostModel, names: FeatureNames) -> HostModel {

@@ -54,6 +54,18 @@ extension JSON {
     /// Writes `s` as a JSON string literal: ASCII only, like QEMU's own output.
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Printable ASCII without a quote or a backslash (nearly every string QMP and a report carry): the bytes as
+        // they are, at once.
+        var string = s
+        let copied = string.withUTF8 { bytes in
+            guard bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar.value {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])

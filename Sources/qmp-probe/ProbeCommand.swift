@@ -57,7 +57,7 @@ struct ProbeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Neither read nor write the cache of live probe results.")
     var noCache = false
 
-    @Flag(name: .long, help: "Print on stderr the time, CPU time and peak memory of qmp-probe and of the QEMU it started.")
+    @Flag(name: .long, help: "Print on stderr the time, CPU time and peak memory of qmp-probe and of the QEMU it started, and when a live probe's moments came (QEMU started, greeting, last reply, report, output, QEMU stopped).")
     var stats = false
 
     func validate() throws {

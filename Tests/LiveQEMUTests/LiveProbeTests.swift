@@ -1,6 +1,7 @@
 import Foundation
 import Prober
 import QMP
+import FaultInjection
 import Testing
 
 /// The prober against this machine's real QEMU: the main job, live.
@@ -42,6 +43,27 @@ struct LiveProbeTests {
         }
         let replayed = ProbeReport.compute(probes: probes, source: report.source, binary: report.binary)
         #expect(replayed.json == report.json)
+    }
+
+    @Test("--stats: CPU and memory, and the moments of a live probe in order, on stderr; the report still on stdout")
+    func statsTimeline() async throws {
+        let scratch = try LiveFaultTests.Scratch()
+        let cli = try Subprocess(try LiveFaultTests.qmpProbe(), ["probe", "--accel", "tcg", "--no-cache", "--json", "--stats"],
+                                 environment: scratch.environment)
+        let result = await cli.wait(timeout: .seconds(120))
+        #expect(result.exitStatus == 0, "\(result)")
+        #expect((try? JSON.parse(Array(result.stdout.utf8)))?["accelerators"]?["tcg"] != nil, "\(result)")
+        let lines = result.stderr.split(separator: "\n")
+        let stats = try #require(lines.first { $0.hasPrefix("qmp-probe stats: ") }, "\(result)")
+        for field in ["wall=", "cpu=", "peak_rss=", "qemu_cpu=", "qemu_peak_rss="] { #expect(stats.contains(field), "\(stats)") }
+        let timeline = try #require(lines.first { $0.hasPrefix("qmp-probe timeline: ") }, "\(result)")
+        let marks: [(event: String, ms: Double?)] = timeline.dropFirst("qmp-probe timeline: ".count).split(separator: " ").map { mark in
+            let parts = mark.split(separator: "=")
+            return (event: String(parts[0]), ms: parts.count == 2 && parts[1].hasSuffix("ms") ? Double(parts[1].dropLast(2)) : nil)
+        }
+        #expect(marks.map(\.event) == ["qemu-started", "greeting[tcg]", "replies-in[tcg]", "report", "output", "qemu-stopped"])
+        let times = marks.compactMap(\.ms)
+        #expect(times.count == marks.count && times.allSatisfy { $0 >= 0 } && times == times.sorted(), "\(timeline)")
     }
 
     @Test("a QEMU binary that is not QEMU gives a clear error and leaves nothing behind")

@@ -20,6 +20,24 @@ public enum ProcessInspection {
         return text[text.index(after: close)...].first { $0 != " " }
     }
 
+    /// Whether every thread of `pid` is stopped (state `T` or `t`): `kill(SIGSTOP)` returns before the threads have
+    /// stopped, and a thread still running can answer meanwhile.
+    public static func isStopped(_ pid: pid_t) -> Bool {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return !tasks.isEmpty && tasks.allSatisfy { task in
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                  let close = text.lastIndex(of: ")") else { return true }  // a thread that ended meanwhile
+            let state = text[text.index(after: close)...].first { $0 != " " }
+            return state == "T" || state == "t"
+        }
+    }
+
+    /// Sends SIGSTOP to `pid` and waits (up to `timeout`) until every one of its threads has stopped; false if not.
+    public static func stop(_ pid: pid_t, timeout: Duration = .seconds(5)) async -> Bool {
+        kill(pid, SIGSTOP)
+        return await poll(timeout: timeout, every: .milliseconds(1)) { isStopped(pid) ? true : nil } ?? false
+    }
+
     /// The command line of `pid`, or nil when it does not exist.
     public static func commandLine(of pid: pid_t) -> [String]? {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }

@@ -186,7 +186,7 @@ struct LiveFaultTests {
         try await Self.alone("qemuStoppedDuringCall") {
             try await LiveQEMU.withInstance { qemu in
                 let pid = qemu.process.pid
-                kill(pid, SIGSTOP)
+                #expect(await ProcessInspection.stop(pid), "QEMU did not stop")
                 defer { kill(pid, SIGCONT) }
                 let start = ContinuousClock.now
                 let error = await #expect(throws: QMPError.self) { try await qemu.client.execute("query-version", timeout: .seconds(1)) }
@@ -210,7 +210,7 @@ struct LiveFaultTests {
             let socket = scratch.path + "/qmp.sock"
             try await LiveQEMU.withInstance(extra: ["-qmp", "unix:\(socket),server=on,wait=off"]) { qemu in
                 let pid = qemu.process.pid
-                kill(pid, SIGSTOP)
+                #expect(await ProcessInspection.stop(pid), "QEMU did not stop")
                 defer { kill(pid, SIGCONT) }
                 var configuration = QMPClient.Configuration()
                 configuration.connectTimeout = .seconds(1)

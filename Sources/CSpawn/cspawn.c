@@ -6,8 +6,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -157,4 +157,3 @@ pid_t cspawn_start(const char *path, char *const argv[], char *const envp[], int
     if (r.result < 0) errno = r.error;
     return r.result;
 }
-

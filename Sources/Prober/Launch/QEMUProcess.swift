@@ -48,7 +48,6 @@ public final class QEMUProcess: Sendable {
                 cspawn_start(binary, cArgv, cEnv, pair[1], stderrFD)
             }
         }
-        ProbeTimeline.mark("qemu-started")
         guard pid > 0 else {
             let reason = String(cString: strerror(errno))
             close(pair[0])
@@ -57,6 +56,7 @@ public final class QEMUProcess: Sendable {
         self.pid = pid
         self.monitor = .connectedSocket(descriptor: pair[0])
         ChildRegistry.shared.add(pid: pid)
+        ProbeTimeline.mark("qemu-started")
     }
 
     /// What QEMU wrote on stderr so far.

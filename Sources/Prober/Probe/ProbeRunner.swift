@@ -126,13 +126,7 @@ public struct ProbeRunner: Sendable {
             let first = probes.first
             let report = ProbeReport(version: first?.version ?? QEMUVersion(major: 0, minor: 0, micro: 0), arch: first?.arch,
                                      binary: binary, source: "live", accelerators: sections)
-            let result: T
-            do {
-                result = try finish(report)
-            } catch {
-                await stops.wait()
-                throw error
-            }
+            let result = try finish(report)  // if it throws, the catch below still waits for the stops
             ProbeTimeline.mark("output")
             await stops.wait()
             ProbeTimeline.mark("qemu-stopped")

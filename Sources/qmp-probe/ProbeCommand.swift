@@ -186,7 +186,7 @@ struct ProbeCommand: AsyncParsableCommand {
             Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         }
         let elapsed = ContinuousClock.now - started
-        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let wall = elapsed.inSeconds
         // What the resident memory is made of at the end: anonymous (heap, stacks) and file-backed (the binary, libraries).
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         func field(_ name: String) -> String {
@@ -199,7 +199,7 @@ struct ProbeCommand: AsyncParsableCommand {
         // When a live probe's moments came (from the start of this command): where a cold probe's time goes.
         let marks = ProbeTimeline.marks
         let timeline = marks.isEmpty ? "" : "qmp-probe timeline:" + marks.map { mark in
-            String(format: " %@=%.1fms", mark.event, Double(mark.at.components.attoseconds) / 1e15 + Double(mark.at.components.seconds) * 1000)
+            String(format: " %@=%.1fms", mark.event, mark.at.inSeconds * 1000)
         }.joined() + "\n"
         FileHandle.standardError.write(Data((line + timeline).utf8))
     }

@@ -151,7 +151,7 @@ func seconds(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) 
     let cpuStart = cpuTime()
     try body()
     let elapsed = ContinuousClock.now - start
-    return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, cpuTime() - cpuStart)
+    return (elapsed.inSeconds, cpuTime() - cpuStart)
 }
 
 func secondsAsync(_ body: () async throws -> Void) async rethrows -> (wall: Double, cpu: Double) {
@@ -159,7 +159,7 @@ func secondsAsync(_ body: () async throws -> Void) async rethrows -> (wall: Doub
     let cpuStart = cpuTime()
     try await body()
     let elapsed = ContinuousClock.now - start
-    return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, cpuTime() - cpuStart)
+    return (elapsed.inSeconds, cpuTime() - cpuStart)
 }
 
 func format(_ value: Double) -> String { String(format: "%.3f", value) }

@@ -53,12 +53,12 @@ for file in files {
         let start = ContinuousClock.now
         exchanges = try loadAndCount(bytes, file)
         let elapsed = ContinuousClock.now - start
-        loaderTimes.append(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+        loaderTimes.append(elapsed.inSeconds)
 
         let convertStart = ContinuousClock.now
         let replies = try loadAndConvert(bytes, file)
         let convertElapsed = ContinuousClock.now - convertStart
-        convertTimes.append(Double(convertElapsed.components.attoseconds) / 1e18 + Double(convertElapsed.components.seconds))
+        convertTimes.append(convertElapsed.inSeconds)
         precondition(replies > 0)
 
         let parseStart = ContinuousClock.now
@@ -70,7 +70,7 @@ for file in files {
             lineStart = end + 1
         }
         let parseElapsed = ContinuousClock.now - parseStart
-        parseTimes.append(Double(parseElapsed.components.attoseconds) / 1e18 + Double(parseElapsed.components.seconds))
+        parseTimes.append(parseElapsed.inSeconds)
         precondition(count > 0 || !file.hasSuffix(".jsonl"))
     }
     let name = (file as NSString).lastPathComponent

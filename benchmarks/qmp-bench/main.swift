@@ -48,10 +48,6 @@ func printError(_ text: String) {
     text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 /// User + system CPU time of the whole process so far, in seconds.
 func cpuSeconds() -> Double {
     var usage = rusage()
@@ -172,9 +168,9 @@ do {
     let cpu = cpuSeconds() - cpuStart
     await client.close()
 
-    let total = seconds(end - start)
-    let commands = seconds(end - negotiated)
-    let connect = seconds(negotiated - start)
+    let total = (end - start).inSeconds
+    let commands = (end - negotiated).inSeconds
+    let connect = (negotiated - start).inSeconds
     let rate = Double(count) / total
     print("\(name) \(mode.rawValue) \(count) \(format(total, 4))s \(format(rate, 0))/s "
         + "cmd=\(format(commands, 4))s connect=\(format(connect, 4))s cpu=\(format(cpu, 4))s")

@@ -99,7 +99,7 @@ public final class QMPClient: Sendable {
             try await Task.sleep(for: limit)
             guard let self else { return }
             // Say which step hung: a SIGSTOPped QEMU accepts the connection but never greets.
-            let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+            let seconds = limit.inSeconds
             let connected = state.withLockedValue { $0.outbound != nil }
             update { machine in
                 guard machine.runState == .connecting else { return .init() }  // negotiated just in time
@@ -204,7 +204,7 @@ public final class QMPClient: Sendable {
         let id = state.withLockedValue { state in
             let id = state.machine.reserveID()
             if let limit {
-                let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+                let seconds = limit.inSeconds
                 state.deadlines[id] = (ContinuousClock.now + limit, command.name, seconds)
                 if state.sweeper == nil { state.sweeper = startSweeper() }
             }

@@ -84,7 +84,7 @@ public final class SessionRecorder: QMPTrafficObserver, @unchecked Sendable {
 
     private func appendLocked(direction: String, message: [UInt8]) {
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         var line = Array("{\"dir\":\"\(direction)\",\"t\":\(String(format: "%.6f", seconds)),\"msg\":".utf8)
         if message.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
             // Pretty-printed input: keep JSON Lines valid by re-serializing compactly.

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
-case $which in all|x86|targets) ;; *) echo "usage: $0 [all|x86|targets]" >&2; exit 2 ;; esac
+case $which in all|x86|targets|guests) ;; *) echo "usage: $0 [all|x86|targets|guests]" >&2; exit 2 ;; esac
 [[ -x /opt/swift/usr/bin/swift ]] && export PATH="/opt/swift/usr/bin:$PATH"
 swift build --product qmp-probe >&2
 probe="$(swift build --show-bin-path)/qmp-probe"
@@ -22,7 +22,31 @@ record() { # record LABEL QEMU-BINARY
     ls -l "$out/$label"-*.jsonl >&2
 }
 
-if [[ $which != targets ]]; then
+if [[ $which == all || $which == guests ]]; then
+    # Started guests (paused), one session each, realized by QEMU 7.2 and 10.0: the saved sides of the guest ABI
+    # comparison (qmp-probe cpu --from/--to), replayed offline by the tests. Each is recorded as the source of a
+    # live comparison with the other QEMU (--record records the source's session).
+    mkdir -p "$out/guests"
+    old=$(command -v qemu-system-x86_64)
+    new=$(scripts/fetch-qemu-backports.sh --quiet | tail -n 1)
+    guest() { # guest ACCEL CPU MACHINE SMP LABEL
+        local accel=$1 cpu=$2 machine=$3 smp=$4 label=$5
+        [[ $accel == kvm && ! -w /dev/kvm ]] && { echo "skipping $label: /dev/kvm is not usable" >&2; return; }
+        for side in "7.2 $old $new" "10.0 $new $old"; do
+            set -- $side
+            local file="$out/guests/guest-$1-x86_64-$accel-$label.jsonl"
+            "$probe" cpu "$cpu" --machine "$machine" --smp "$smp" --accel "$accel" --qemu "$2" --to "$3" \
+                --record "$file" > /dev/null || [[ $? == 1 ]]
+            ls -l "$file" >&2
+        done
+    }
+    guest tcg Skylake-Client-noTSX-IBRS pc-q35-7.2 2,sockets=1,cores=1,threads=2 skylake-q35-7.2-threads2
+    guest tcg Skylake-Client-noTSX-IBRS pc-q35-7.2 1 skylake-q35-7.2-smp1
+    guest kvm EPYC pc-i440fx-7.2 4,sockets=1,cores=2,threads=2 epyc-i440fx-7.2-cores2-threads2
+    guest tcg qemu64 pc-i440fx-7.2 2,sockets=2 qemu64-i440fx-7.2-sockets2
+    guest tcg Westmere pc-i440fx-2.4 2,sockets=1,cores=2 westmere-i440fx-2.4-cores2
+fi
+if [[ $which == all || $which == x86 ]]; then
     record "qemu-7.2-x86_64" "$(command -v qemu-system-x86_64)"
     record "qemu-10.0-x86_64" "$(scripts/fetch-qemu-backports.sh --quiet | tail -n 1)"
     # Guest CPU checks (the prediction session): the seed's example spec under each accelerator.
@@ -32,7 +56,7 @@ if [[ $which != targets ]]; then
             --record "$out/cpu-7.2-x86_64-$accel-haswell-notsx.jsonl" --json > /dev/null || [[ $? == 1 ]]
     done
 fi
-if [[ $which != x86 ]]; then
+if [[ $which == all || $which == targets ]]; then
     # Other targets cannot use KVM on this host: TCG only, one file each (qemu-MAJOR.MINOR-ARCH-tcg.jsonl).
     for arch in s390x aarch64; do
         binary=$(command -v "qemu-system-$arch") || {

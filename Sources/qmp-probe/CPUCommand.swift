@@ -3,30 +3,40 @@ import Foundation
 import Prober
 import QMP
 
-/// `qmp-probe cpu`: the CPU a guest asks for and the CPU QEMU gives it, predicted and (with --live) verified.
+/// `qmp-probe cpu`: the CPU a guest asks for and the CPU QEMU gives it, predicted and (with --live) verified; with
+/// --to/--from, the same guest realized by two QEMUs (or a QEMU and a saved result) and every difference named.
 struct CPUCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cpu",
-        abstract: "Show the original and the updated guest CPU: what QEMU adds and drops, and why.",
+        abstract: "Show the original and the updated guest CPU: what QEMU adds and drops, and why; or compare the guest's CPU across two QEMUs.",
         discussion: """
-            SPEC is a QEMU -cpu string (Haswell-noTSX,+x2apic,-hle,vmx=off; host; max), or use --domain FILE for the \
-            <cpu> of a libvirt domain XML. Without --live the result is predicted from expansions (a QEMU with \
-            -machine none, no guest); --live starts a paused guest per --machine and reads the realized CPU. \
-            Exit status: 0 when the guest gets exactly what was asked, 1 when features were added or dropped, \
-            2 on error (including an unknown model or feature).
+            SPEC is a QEMU -cpu string (Haswell-noTSX,+x2apic,-hle,vmx=off; host; max), or use --domain FILE for a \
+            libvirt domain XML (its <cpu>, <vcpu>, <cpu><topology>, <os><type machine=...> and domain type). Without \
+            --live the result is predicted from expansions (a QEMU with -machine none, no guest); --live starts a \
+            paused guest per --machine and reads the realized CPU. Exit status: 0 when the guest gets exactly what \
+            was asked, 1 when features were added or dropped, 2 on error (including an unknown model or feature).
+
+            --to OTHER realizes the guest here (--qemu or the default) and on OTHER, a QEMU binary or a saved result \
+            (the --json output of 'cpu --live', or its --record recording), side by side, and lists every feature \
+            that differs with its cause. --from SAVED takes a saved result as the source and this QEMU as the \
+            destination (a saved image restored after an upgrade). Exit status: 0 when the realized CPUs are \
+            identical, 1 on any difference or a machine type the destination lacks, 2 on error.
             """
     )
 
-    @Argument(help: "The CPU as a QEMU -cpu string.")
+    @Argument(help: "The CPU as a QEMU -cpu string (optional with a saved --to/--from result, which names it).")
     var spec: String?
 
-    @Option(name: .long, help: "Read the <cpu> element of a libvirt domain XML instead of SPEC.")
+    @Option(name: .long, help: "Read the guest from a libvirt domain XML instead of SPEC (<cpu>, <vcpu>, topology, machine type, domain type).")
     var domain: String?
 
     @Option(name: .long, help: "Machine type to verify on (repeat to compare machine types; default: QEMU's).")
     var machine: [String] = []
 
-    @Option(name: .long, help: "Accelerator: kvm or tcg (default: kvm when /dev/kvm is usable).")
+    @Option(name: .long, help: "The guest's vCPU topology in QEMU's -smp syntax: N[,sockets=..,dies=..,clusters=..,cores=..,threads=..,maxcpus=..].")
+    var smp: String?
+
+    @Option(name: .long, help: "Accelerator: kvm or tcg (default: the domain's type, else kvm when /dev/kvm is usable).")
     var accel: String?
 
     @Option(name: .long, help: "The QEMU binary (default: qemu-system-<host arch> on PATH).")
@@ -38,42 +48,68 @@ struct CPUCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Predict from a recording (ours or libvirt's .replies).")
     var replay: String?
 
-    @Option(name: .long, help: "Record the prediction session (QEMU with -machine none) to FILE.")
+    @Option(name: .long, help: "Record the prediction session to FILE; with --to/--from, the local guest's session (one file per machine type).")
     var record: String?
 
     @Flag(name: .long, help: "Start a paused guest and read the CPU QEMU realized.")
     var live = false
 
-    @Flag(name: .long, help: "Print only the updated CPU as libvirt XML.")
+    @Option(name: .long, help: "Compare with the same guest on OTHER: a QEMU binary, or a saved result (cpu --live --json, or its recording).")
+    var to: String?
+
+    @Option(name: .long, help: "Compare a saved result (the source) with the same guest on this QEMU (the destination).")
+    var from: String?
+
+    @Flag(name: .long, help: "Print only the updated CPU as libvirt XML (with --to/--from: the differences as XML).")
     var xml = false
 
-    @Flag(name: .long, help: "Print the JSON result (schemas/cpu-check.schema.json).")
+    @Flag(name: .long, help: "Print the JSON result (schemas/cpu-check.schema.json; with --to/--from schemas/guest-abi.schema.json).")
     var json = false
 
     @Option(name: .long, help: "Seconds to wait for each QMP reply.")
     var timeout: Double = 60
 
     func validate() throws {
-        if (spec == nil) == (domain == nil) { throw ValidationError("give SPEC or --domain FILE (one of them)") }
+        if spec != nil && domain != nil { throw ValidationError("give SPEC or --domain FILE, not both") }
+        if spec == nil && domain == nil && to == nil && from == nil { throw ValidationError("give SPEC or --domain FILE (one of them)") }
         if socket != nil && replay != nil { throw ValidationError("give at most one of --socket and --replay") }
         if record != nil && (socket != nil || replay != nil) { throw ValidationError("--record works when qmp-probe starts QEMU itself") }
         if live && (socket != nil || replay != nil) { throw ValidationError("--live starts QEMU itself: it cannot be used with --socket or --replay") }
+        if (to != nil || from != nil) && (socket != nil || replay != nil) {
+            throw ValidationError("--to and --from realize the guest: they cannot be used with --socket or --replay")
+        }
         if let accel, !["kvm", "tcg"].contains(accel) { throw ValidationError("--accel must be kvm or tcg") }
         if xml && json { throw ValidationError("give at most one of --xml and --json") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 
     func run() async throws {
-        let accelerator = accel ?? (QEMUBinary.kvmUsable ? "kvm" : "tcg")
-        if accelerator == "kvm", socket == nil, replay == nil, !QEMUBinary.kvmUsable {
-            throw ProbeExit.fail("--accel kvm: /dev/kvm is not usable here")
-        }
         do {
+            let topology = try smp.map(SMPTopology.init(parsing:))
+            let guestDomain = try domain.map(LibvirtDomain.init(path:))
+            if let domain, guestDomain?.cpu == nil { throw ProberError.invalidInput("\(domain): no <cpu> element") }
+            if let accel, let domainAccelerator = guestDomain?.accelerator, accel != domainAccelerator {
+                throw ProberError.invalidInput("--accel \(accel) contradicts the domain's type '\(guestDomain?.type ?? "")' (\(domainAccelerator))")
+            }
+            let explicitAccelerator = accel ?? guestDomain?.accelerator
+            if let explicitAccelerator, !["kvm", "tcg"].contains(explicitAccelerator) {
+                throw ProberError.invalidInput("the domain's type '\(guestDomain?.type ?? "")' selects \(explicitAccelerator): only kvm and tcg guests are realized here")
+            }
+            let machines = machine.isEmpty ? (guestDomain?.machine.map { [$0] } ?? []) : machine
+            let guestTopology = topology ?? guestDomain?.topology
+            if to != nil || from != nil {
+                try await compareGuests(accelerator: explicitAccelerator, machines: machines, topology: guestTopology,
+                                        domain: guestDomain)
+                return
+            }
+            let accelerator = explicitAccelerator ?? (QEMUBinary.kvmUsable ? "kvm" : "tcg")
+            if accelerator == "kvm", socket == nil, replay == nil, !QEMUBinary.kvmUsable {
+                throw ProberError.invalidInput("--accel kvm: /dev/kvm is not usable here")
+            }
             var cpuSpec: GuestCPUSpec
             var optional: Set<String> = []
             var check: String?
-            if let domain {
-                let cpu = try LibvirtDomainCPU(path: domain)
+            if let cpu = guestDomain?.cpu {
                 cpuSpec = cpu.spec(accelerator: accelerator)
                 optional = cpu.optionalFeatures
                 check = cpu.check
@@ -86,7 +122,8 @@ struct CPUCommand: AsyncParsableCommand {
             else { source = .launch(binary: qemu) }
             var checker = GuestCPUChecker(source: source, accelerator: accelerator)
             checker.live = live
-            checker.machines = machine.isEmpty ? [nil] : machine.map { $0 }
+            checker.machines = machines.isEmpty ? [nil] : machines.map { $0 }
+            checker.topology = guestTopology
             checker.optional = optional
             checker.check = check
             checker.recordPath = record
@@ -99,5 +136,38 @@ struct CPUCommand: AsyncParsableCommand {
         } catch let error as ProberError {
             throw ProbeExit.fail(error.description)
         }
+    }
+
+    /// `--to` / `--from`: the guest ABI across two QEMUs (or a QEMU and a saved result).
+    private func compareGuests(accelerator: String?, machines: [String], topology: SMPTopology?,
+                               domain: LibvirtDomain?) async throws {
+        let source: GuestSide = try from.map { path in
+            guard case .saved = try GuestSide.classify(path) else {
+                throw ProberError.invalidInput("--from \(path): expected a saved result (cpu --live --json, or its recording), not a QEMU binary: use --qemu for the source's QEMU with --to")
+            }
+            return .saved(path: path)
+        } ?? .live(binary: qemu)
+        let destination: GuestSide = try to.map(GuestSide.classify) ?? .live(binary: qemu)
+        var checker = GuestABIChecker(source: source, destination: destination)
+        let cpuAccelerator = accelerator ?? (QEMUBinary.kvmUsable ? "kvm" : "tcg")
+        checker.cpu = try domain?.cpu.map { $0.spec(accelerator: cpuAccelerator).description } ?? spec.map { try GuestCPUSpec(parsing: $0).description }
+        checker.machines = machines
+        checker.topology = topology
+        checker.accelerator = accelerator
+        checker.timeout = .milliseconds(Int64(timeout * 1000))
+        checker.recordPath = record
+        if accelerator == "kvm", !QEMUBinary.kvmUsable, !(Self.isSaved(source) && Self.isSaved(destination)) {
+            throw ProberError.invalidInput("--accel kvm: /dev/kvm is not usable here")
+        }
+        let report = try await checker.run()
+        if json { print(report.json.serialized()) }
+        else if xml { print(report.xml) }
+        else { print(report.text, terminator: "") }
+        if !report.identical { throw ExitCode(1) }
+    }
+
+    private static func isSaved(_ side: GuestSide) -> Bool {
+        if case .saved = side { return true }
+        return false
     }
 }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// A guest CPU as the user asks for it: a model and feature switches, from QEMU's `-cpu` syntax
 /// (`MODEL[,+feat|-feat|feat=on|off...]`) or a libvirt domain XML's `<cpu>` (`<model>` and
@@ -91,84 +88,29 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
         return CPUSpec(model: option.model, features: features)
     }
 
-    /// Reads the `<cpu>` element of a libvirt domain XML (or a bare `<cpu>` document): `mode='custom'` (the default)
-    /// with `<model>` and `<feature policy='require|force|optional|disable|forbid' name=...>`; `host-passthrough`
-    /// is the `host` model and `maximum` the `max` model.
+    /// Reads the `<cpu>` element of a libvirt domain XML (or a bare `<cpu>` document) through ``LibvirtDomain``:
+    /// `mode='custom'` (the default) with `<model>` and `<feature policy='require|force|optional|disable|forbid' name=...>`;
+    /// `host-passthrough` is the `host` model and `maximum` the `max` model. `host-model` is refused: each host
+    /// expands it from its own CPU, so it names no one CPU to compare.
     /// - Throws: ``ProberError/invalidInput(_:)`` naming `source` when there is no usable `<cpu>`.
     public static func parseDomainXML(_ data: Data, source: String) throws -> CPUSpec {
-        let reader = DomainCPUReader()
-        let parser = XMLParser(data: data)
-        parser.delegate = reader
-        guard parser.parse() else {
-            throw ProberError.invalidInput("\(source): not well-formed XML (\(parser.parserError.map { "\($0.localizedDescription)" } ?? "unknown error"), line \(parser.lineNumber))")
+        guard let cpu = try LibvirtDomain(xml: data, source: source).cpu else {
+            throw ProberError.invalidInput("\(source): no <cpu> element")
         }
-        guard reader.foundCPU else { throw ProberError.invalidInput("\(source): no <cpu> element") }
-        if let error = reader.error { throw ProberError.invalidInput("\(source): \(error)") }
-        let model: String
-        switch reader.mode ?? "custom" {
-        case "custom":
-            let name = reader.model.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !name.isEmpty else { throw ProberError.invalidInput("\(source): <cpu mode='custom'> without a <model>") }
-            model = name
-        case "host-passthrough": model = "host"
-        case "maximum": model = "max"
-        case let mode:
-            throw ProberError.invalidInput("\(source): <cpu mode='\(mode)'> is not supported (use custom, host-passthrough or maximum)")
+        guard cpu.mode != "host-model" else {
+            throw ProberError.invalidInput("\(source): <cpu mode='host-model'> is not supported here: each host expands it from its own CPU (use custom, host-passthrough or maximum)")
         }
-        return CPUSpec(model: model, features: reader.features)
+        let features: [(name: String, request: Request)] = cpu.features.map { feature in
+            let name = LibvirtFeatureNames.qemuName(forLibvirt: feature.name)
+            switch feature.policy {
+            case "optional": return (name, .optional)
+            case let policy: return (name, LibvirtDomainCPU.enables(policy: policy) ? .on : .off)
+            }
+        }
+        return CPUSpec(model: cpu.qemuModel(accelerator: "kvm"), features: features)
     }
 
     private static func isFeatureName(_ name: String) -> Bool {
         !name.isEmpty && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) }
-    }
-}
-
-/// Collects the first `<cpu>` element of a libvirt XML document.
-private final class DomainCPUReader: NSObject, XMLParserDelegate, @unchecked Sendable {
-    var foundCPU = false
-    var mode: String?
-    var model = ""
-    var features: [(name: String, request: CPUSpec.Request)] = []
-    var error: String?
-    private var depth = 0
-    private var cpuDepth: Int?
-    private var inModel = false
-
-    func parser(_ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
-        depth += 1
-        if cpuDepth == nil, !foundCPU, element == "cpu" {
-            foundCPU = true
-            cpuDepth = depth
-            mode = attributes["mode"]
-            return
-        }
-        guard let cpuDepth, depth == cpuDepth + 1 else { return }
-        switch element {
-        case "model": inModel = true
-        case "feature":
-            guard let name = attributes["name"], !name.isEmpty else {
-                error = error ?? "<feature> without a name (line \(parser.lineNumber))"
-                return
-            }
-            let qemuName = LibvirtFeatureNames.qemuName(forLibvirt: name)
-            switch attributes["policy"] ?? "require" {
-            case "require", "force": features.append((qemuName, .on))
-            case "disable", "forbid": features.append((qemuName, .off))
-            case "optional": features.append((qemuName, .optional))
-            case let policy: error = error ?? "<feature name='\(name)'>: unknown policy '\(policy)' (line \(parser.lineNumber))"
-            }
-        default: break
-        }
-    }
-
-    func parser(_ parser: XMLParser, foundCharacters string: String) {
-        if inModel { model += string }
-    }
-
-    func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
-        if inModel, element == "model" { inModel = false }
-        if let cpuDepth, depth == cpuDepth, element == "cpu" { self.cpuDepth = nil }
-        depth -= 1
     }
 }

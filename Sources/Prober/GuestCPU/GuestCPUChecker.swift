@@ -22,6 +22,8 @@ public struct GuestCPUChecker: Sendable {
     public var machines: [String?] = [nil]
     /// Start paused guests and read the realized CPU.
     public var live = false
+    /// The guests' `-smp` topology (nil: QEMU's default, one vCPU).
+    public var topology: SMPTopology?
     /// Per-command timeout.
     public var timeout: Duration = .seconds(60)
     /// Features requested as optional.
@@ -72,8 +74,7 @@ public struct GuestCPUChecker: Sendable {
                 realized = try await withThrowingTaskGroup(of: (Int, RealizedCPU).self) { group in
                     for (index, machine) in machines.enumerated() {
                         group.addTask {
-                            (index, try await self.realize(binary: binary, spec: spec, machine: machine,
-                                                           featureNames: prediction.featureNames))
+                            (index, try await self.realize(binary: binary, spec: spec, machine: machine))
                         }
                     }
                     var result: [(Int, RealizedCPU)] = []
@@ -82,7 +83,7 @@ public struct GuestCPUChecker: Sendable {
                 }
             }
             return GuestCPUResult(version: inputs.version, arch: inputs.arch, accelerator: accelerator, prediction: prediction,
-                                  realized: realized, check: check)
+                                  realized: realized, check: check, topology: topology)
         case .monitor(let endpoint):
             let client = QMPClient(configuration: configuration())
             do { try await client.connect(to: endpoint) } catch let error as QMPError { throw ProberError.qmp(error) }
@@ -158,19 +159,9 @@ public struct GuestCPUChecker: Sendable {
         }
     }
 
-    private func realize(binary: String, spec: GuestCPUSpec, machine: String?, featureNames: Set<String>) async throws -> RealizedCPU {
-        var arguments = ["-no-user-config", "-nodefaults", "-display", "none", "-S", "-accel", accelerator]
-        if let machine { arguments += ["-machine", machine] }
-        arguments += ["-cpu", spec.description]
-        let instance = try await start(binary: binary, arguments: arguments)
-        do {
-            let cpu = try await RealizedCPU.read(client: instance.client, machine: machine, featureNames: featureNames)
-            await instance.shutdown()
-            return cpu
-        } catch {
-            await instance.shutdown()
-            throw error
-        }
+    private func realize(binary: String, spec: GuestCPUSpec, machine: String?) async throws -> RealizedCPU {
+        let guest = GuestConfiguration(cpu: spec.description, machine: machine, topology: topology, accelerator: accelerator)
+        return try await GuestRealization.realize(binary: binary, guest: guest, timeout: timeout)
     }
 
     private func start(binary: String, arguments: [String], recorder: SessionRecorder? = nil) async throws -> QEMUInstance {

@@ -10,6 +10,8 @@ public enum FeatureCause: String, Sendable, Codable, CaseIterable {
     case machineCompat = "machine-type-compat"
     /// The host (or accelerator) cannot provide it: QEMU filters it out.
     case hostFiltering = "host-filtering"
+    /// QEMU derives it from the guest's topology (``TopologyDerivedFeatures``).
+    case topology = "topology"
     /// QEMU changed it for a reason none of the above explains (a feature dependency, a model quirk).
     case unexplained = "unexplained"
 }

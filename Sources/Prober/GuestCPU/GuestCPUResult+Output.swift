@@ -57,6 +57,9 @@ extension GuestCPUResult {
             .replacingOccurrences(of: "'", with: "&apos;")
     }
 
+    /// The `schema` member of ``json``: a saved result of another version is refused when read back.
+    public static let schema = "qmp-probe/cpu-check/2"
+
     /// The result as JSON (`schemas/cpu-check.schema.json`).
     public var json: JSON {
         func changes(_ list: [FeatureChange]) -> JSON {
@@ -68,9 +71,10 @@ extension GuestCPUResult {
             })
         }
         func names(_ set: Set<String>) -> JSON { .array(set.sorted().map(JSON.string)) }
-        var object: JSONObject = ["schema": "qmp-probe/cpu-check/1"]
+        var object: JSONObject = ["schema": .string(Self.schema)]
         object["qemu"] = ["version": .string(version.description), "arch": arch.map(JSON.string) ?? .null]
         object["accelerator"] = .string(accelerator)
+        object["smp"] = topology.map { .string($0.description) } ?? .null
         object["original"] = [
             "spec": .string(prediction.original.description),
             "features": names(prediction.requested),
@@ -89,15 +93,7 @@ extension GuestCPUResult {
             "dropped": changes(prediction.dropped),
             "blockers": .array(prediction.blockers.map(JSON.string)),
         ]
-        object["realized"] = .array(realized.map { cpu in
-            [
-                "machine": cpu.machine.map(JSON.string) ?? .null,
-                "features": names(cpu.features),
-                "unavailable_features": cpu.unavailable.map { .array($0.map(JSON.string)) } ?? .null,
-                "method": .string(cpu.method),
-                "commands": .int(Int64(cpu.commands)),
-            ]
-        })
+        object["realized"] = .array(realized.map(\.json))
         object["mismatches"] = .array(mismatches.map { mismatch in
             [
                 "machine": mismatch.machine.map(JSON.string) ?? .null,
@@ -114,7 +110,8 @@ extension GuestCPUResult {
 
     /// The readable view: both definitions side by side, the changes with their causes, the mismatches.
     public var text: String {
-        var out = "QEMU \(version) \(arch ?? ""), \(accelerator): \(prediction.original)\n"
+        var out = "QEMU \(version) \(arch ?? ""), \(accelerator): \(prediction.original)"
+            + (topology.map { ", smp \($0)" } ?? "") + "\n"
         out += realized.isEmpty ? "(predicted from expansions; --live starts a paused guest to verify)\n"
             : "(verified on a paused guest: " + realized.map { $0.machine ?? "default machine" }.joined(separator: ", ") + ")\n"
         func describe(_ change: FeatureChange) -> String {

@@ -31,6 +31,8 @@ public struct GuestCPUResult: Sendable {
     public var realized: [RealizedCPU]
     /// The libvirt `check` mode, when the input was a domain XML.
     public var check: String?
+    /// The guests' `-smp` topology (nil: QEMU's default, one vCPU).
+    public var topology: SMPTopology? = nil
 
     /// Feature by feature, where each realized CPU disagrees with the prediction.
     public var mismatches: [Mismatch] {
@@ -43,6 +45,9 @@ public struct GuestCPUResult: Sendable {
                     result.append(Mismatch(machine: cpu.machine, feature: feature, predicted: !realizedValue, realized: realizedValue,
                                            cause: .machineCompat,
                                            detail: "\(cpu.machine ?? "") is \(entry.upTo.0).\(entry.upTo.1) or older: \(feature)=\(realizedValue ? "on" : "off")"))
+                } else if realizedValue, let entry = TopologyDerivedFeatures.reported(feature, by: cpu) {
+                    result.append(Mismatch(machine: cpu.machine, feature: feature, predicted: false, realized: true, cause: .topology,
+                                           detail: "QEMU \(cpu.version) reports \(feature) (\(entry.cpuid)) when a package has more than one logical processor (here \(cpu.threadsPerPackage ?? 0))"))
                 } else {
                     result.append(Mismatch(machine: cpu.machine, feature: feature, predicted: !realizedValue, realized: realizedValue,
                                            cause: .unexplained, detail: nil))

@@ -1,64 +1,94 @@
 import QMP
 
-/// The CPU QEMU actually realized for a started (paused) guest, read over QMP.
-public struct RealizedCPU: Sendable {
-    /// The machine type it was started on (nil: QEMU's default).
+/// The CPU QEMU realized for one started (paused) guest, with everything that makes it that CPU: the QEMU, the
+/// machine type it resolved to, the topology, the accelerator and the value of every CPU feature.
+///
+/// It is what `qmp-probe cpu --live --json` saves per machine type (``json``, read back by
+/// ``init(json:source:)``), so that a later run can compare a new QEMU with it (``GuestABIReport``).
+public struct RealizedCPU: Sendable, Equatable {
+    /// QEMU's version (with its package string).
+    public var version: QEMUVersion
+    /// The QEMU binary, when known.
+    public var binary: String?
+    /// The target arch (`query-target`).
+    public var arch: String?
+    /// The accelerator the guest ran on.
+    public var accelerator: String
+    /// The `-cpu` string the guest was started with.
+    public var cpu: String
+    /// The machine type asked for (nil: QEMU's default).
     public var machine: String?
+    /// The machine type QEMU resolved it to (an alias such as `pc` or `q35` becomes `pc-i440fx-7.2`).
+    public var resolvedMachine: String?
+    /// The `-smp` the guest was started with (nil: QEMU's default, one vCPU).
+    public var topology: SMPTopology?
+    /// Logical processors per package (socket) as QEMU laid them out (`query-hotpluggable-cpus`), when known.
+    public var threadsPerPackage: Int?
+    /// The vCPUs present at start, when known.
+    public var vcpus: Int?
+    /// Every CPU feature's realized value, by canonical name (the static expansion's spelling).
+    public var values: [String: Bool]
+    /// The CPU's identity properties (`vendor`, `family`, `model`, `stepping`, `model-id`, `level`, `xlevel`), as text.
+    public var properties: [String: String]
+    /// The realized CPU's `unavailable-features` (QEMU 4.1+): what was asked for and filtered, verbatim.
+    public var unavailable: [String]?
+    /// The machine type's compatibility properties on CPU types, when QEMU says them (`query-machines` with
+    /// `compat-props`, QEMU 9.1+); nil when it does not.
+    public var compatProperties: [CompatProperty]?
     /// The CPU object's QOM path.
     public var path: String
-    /// Features on, canonical names.
-    public var features: Set<String>
-    /// The realized CPU's `unavailable-features` (QEMU 4.1+), verbatim.
-    public var unavailable: [String]?
-    /// How it was read: `qom-get` per feature property, or `feature-words`.
+    /// How it was read: `qom-get` per feature property.
     public var method: String
     /// How many QMP commands reading it took.
     public var commands: Int
 
-    /// Reads the first CPU of a started guest: `query-cpus-fast` for its path, `qom-list`, then one `qom-get`
-    /// per boolean property, pipelined (the client keeps 8 in flight).
-    /// - Parameters:
-    ///   - featureNames: the feature names of this QEMU (static expansion's); other booleans are CPU options.
-    /// - Throws: ``ProberError/qmp(_:)`` when QEMU does not answer as expected.
-    public static func read(client: QMPClient, machine: String?, featureNames: Set<String>) async throws -> RealizedCPU {
-        do {
-            let cpus = try await client.execute("query-cpus-fast")
-            guard let path = cpus.arrayValue?.first?["qom-path"]?.stringValue else {
-                throw ProberError.qmp(.protocolError("query-cpus-fast returned no CPU"))
-            }
-            let properties = try await client.execute("qom-list", arguments: ["path": .string(path)])
-            let booleans = (properties.arrayValue ?? []).filter { $0["type"]?.stringValue == "bool" }
-                .compactMap { $0["name"]?.stringValue }
-            let names = FeatureNames(canonical: featureNames)
-            let wanted = booleans.filter { featureNames.contains(names.canonical($0)) }
-            guard !wanted.isEmpty else {
-                throw ProberError.qmp(.protocolError("the CPU at \(path) has no feature properties (QEMU before 2.?: feature-words is not read yet)"))
-            }
-            let values = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
-                for name in wanted {
-                    group.addTask {
-                        let value = try await client.execute("qom-get", arguments: ["path": .string(path), "property": .string(name)])
-                        return (name, value.boolValue ?? false)
-                    }
-                }
-                var result: [(String, Bool)] = []
-                result.reserveCapacity(wanted.count)
-                for try await value in group { result.append(value) }
-                return result
-            }
-            var features = Set<String>()
-            for (name, on) in values where on { features.insert(names.canonical(name)) }
-            var unavailable: [String]?
-            var commands = 2 + wanted.count
-            if properties.arrayValue?.contains(where: { $0["name"]?.stringValue == "unavailable-features" }) == true {
-                let list = try await client.execute("qom-get", arguments: ["path": .string(path), "property": "unavailable-features"])
-                unavailable = list.arrayValue?.compactMap(\.stringValue)
-                commands += 1
-            }
-            return RealizedCPU(machine: machine, path: path, features: features, unavailable: unavailable,
-                               method: "qom-get", commands: commands)
-        } catch let error as QMPError {
-            throw ProberError.qmp(error)
+    /// A machine-type compatibility property (`query-machines` `compat-props`).
+    public struct CompatProperty: Sendable, Equatable, Hashable {
+        /// The QOM type it applies to (`x86_64-cpu`, `EPYC-x86_64-cpu`).
+        public var type: String
+        /// The property.
+        public var property: String
+        /// Its value, as QEMU gives it (text).
+        public var value: String
+
+        /// A compat property from its parts.
+        public init(type: String, property: String, value: String) {
+            self.type = type
+            self.property = property
+            self.value = value
         }
+    }
+
+    /// The CPU properties read besides the features, in this order.
+    public static let identityProperties = ["vendor", "family", "model", "stepping", "model-id", "level", "xlevel"]
+
+    /// The features that are on.
+    public var features: Set<String> { Set(values.filter(\.value).keys) }
+
+    /// The topology as shown: the `-smp` given, or `1` (QEMU's default).
+    public var topologyDescription: String { topology?.description ?? "1" }
+
+    /// A realized CPU from its parts.
+    public init(version: QEMUVersion, binary: String?, arch: String?, accelerator: String, cpu: String, machine: String?,
+                resolvedMachine: String?, topology: SMPTopology?, threadsPerPackage: Int?, vcpus: Int?,
+                values: [String: Bool], properties: [String: String], unavailable: [String]?,
+                compatProperties: [CompatProperty]?, path: String, method: String = "qom-get", commands: Int) {
+        self.version = version
+        self.binary = binary
+        self.arch = arch
+        self.accelerator = accelerator
+        self.cpu = cpu
+        self.machine = machine
+        self.resolvedMachine = resolvedMachine
+        self.topology = topology
+        self.threadsPerPackage = threadsPerPackage
+        self.vcpus = vcpus
+        self.values = values
+        self.properties = properties
+        self.unavailable = unavailable
+        self.compatProperties = compatProperties
+        self.path = path
+        self.method = method
+        self.commands = commands
     }
 }

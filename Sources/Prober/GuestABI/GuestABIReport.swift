@@ -1,0 +1,57 @@
+/// The same guest realized by two QEMUs (the source, where it runs or ran, and the destination it moves to), per
+/// machine type, with every difference named and explained (``GuestABIComparison``).
+public struct GuestABIReport: Sendable {
+    /// One machine type: both realizations and their differences, or why the destination cannot realize it.
+    public struct Pair: Sendable {
+        /// The machine type, as the source resolved it.
+        public var machine: String
+        /// The source's realized CPU.
+        public var source: RealizedCPU
+        /// The destination's realized CPU; nil when it cannot realize the guest (``blocker``).
+        public var destination: RealizedCPU?
+        /// Why the destination cannot realize the guest at all (a machine type it does not have).
+        public var blocker: GuestABIBlocker?
+        /// Every difference, features first.
+        public var differences: [GuestABIDifference]
+
+        /// A pair from both realizations, compared.
+        public init(source: RealizedCPU, destination: RealizedCPU) {
+            machine = source.resolvedMachine ?? source.machine ?? "default"
+            self.source = source
+            self.destination = destination
+            differences = GuestABIComparison.differences(src: source, dst: destination)
+        }
+
+        /// A pair whose destination cannot realize the guest.
+        public init(source: RealizedCPU, blocker: GuestABIBlocker) {
+            machine = blocker.machine
+            self.source = source
+            self.blocker = blocker
+            differences = []
+        }
+    }
+
+    /// Where the source's realizations came from: `live` or the saved result's path.
+    public var sourceOrigin: String
+    /// Where the destination's realizations came from: `live` or the saved result's path.
+    public var destinationOrigin: String
+    /// One entry per machine type, in the order asked.
+    public var pairs: [Pair]
+    /// How the comparison was made, in plain words.
+    public var notes: [String] = []
+
+    /// A report from its parts.
+    public init(sourceOrigin: String, destinationOrigin: String, pairs: [Pair], notes: [String] = []) {
+        self.sourceOrigin = sourceOrigin
+        self.destinationOrigin = destinationOrigin
+        self.pairs = pairs
+        self.notes = notes
+    }
+
+    /// Every difference of every machine type.
+    public var differences: [GuestABIDifference] { pairs.flatMap(\.differences) }
+    /// Every machine type the destination cannot realize.
+    public var blockers: [GuestABIBlocker] { pairs.compactMap(\.blocker) }
+    /// Whether the destination realizes exactly the source's CPU on every machine type (exit status 0).
+    public var identical: Bool { differences.isEmpty && blockers.isEmpty }
+}

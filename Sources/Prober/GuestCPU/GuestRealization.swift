@@ -1,0 +1,79 @@
+import QMP
+
+/// Starts a guest paused and reads the CPU QEMU realized for it (``RealizedCPU``), or replays a recorded one:
+/// the one place where a guest is realized, for the guest CPU check and the guest ABI comparison alike.
+public enum GuestRealization {
+    /// Starts `binary` with `guest` (``GuestConfiguration/qemuArguments``), reads the realized CPU and stops QEMU,
+    /// whatever happens. With `recordPath`, the session is recorded there (its header keeps the arguments, so the
+    /// recording can later stand for this guest: ``replay(path:)``).
+    /// - Throws: ``ProberError/qemuFailedToStart(binary:detail:stderr:)`` with QEMU's own message when QEMU refuses
+    ///   the guest (an unknown machine type, a topology it rejects), ``ProberError`` for other failures.
+    public static func realize(binary: String, guest: GuestConfiguration, timeout: Duration,
+                               recordPath: String? = nil) async throws -> RealizedCPU {
+        let arguments = guest.qemuArguments
+        let recorder = try recordPath.map { path in
+            do {
+                return try SessionRecorder(path: path, header: SessionHeader(arch: QEMUTarget.arch(ofBinary: binary), accelerator: guest.accelerator,
+                                                                             binary: binary, arguments: arguments))
+            } catch let error as QMPError { throw ProberError.qmp(error) }
+        }
+        var configuration = QMPClient.Configuration()
+        configuration.recorder = recorder
+        configuration.commandTimeout = timeout
+        configuration.connectTimeout = min(timeout, .seconds(30))
+        let instance: QEMUInstance
+        do {
+            instance = try await QEMUInstance.start(binary: binary, accelerator: guest.accelerator, arguments: arguments,
+                                                    configuration: configuration)
+        } catch {
+            try? recorder?.finish()
+            throw error
+        }
+        do {
+            let cpu = try await RealizedCPU.read(client: instance.client, guest: guest, binary: binary)
+            await instance.shutdown()
+            try finish(recorder)
+            return cpu
+        } catch {
+            await instance.shutdown()
+            try? recorder?.finish()
+            throw error
+        }
+    }
+
+    /// Replays every guest session recorded in `path` (``realize(binary:guest:timeout:recordPath:)`` with a
+    /// recording): the guest comes from the session's arguments, the CPU from its replies.
+    /// - Throws: ``ProberError/invalidInput(_:)`` for a file that is not a recording of a started guest (a probing
+    ///   session with `-machine none` is not), ``ProberError/qmp(_:)`` when the recording lacks a reply.
+    public static func replay(path: String) async throws -> [RealizedCPU] {
+        let sessions: [ReplaySession]
+        do { sessions = try RecordingLoader.load(path: path) } catch let error as RecordingError {
+            throw ProberError.invalidInput("bad recording: \(error)")
+        }
+        var result: [RealizedCPU] = []
+        for session in sessions {
+            guard let arguments = session.header.arguments, let guest = try GuestConfiguration(arguments: arguments) else {
+                throw ProberError.invalidInput("\(path): not the recording of a started guest (no -cpu, or -machine none): record one with 'qmp-probe cpu SPEC --live --record FILE'")
+            }
+            let client = QMPClient(configuration: QMPClient.Configuration())
+            do {
+                try await client.connect(using: ReplayTransport(session: session, mode: .matching))
+                var cpu = try await RealizedCPU.read(client: client, guest: guest, binary: session.header.binary)
+                if cpu.arch == nil { cpu.arch = session.header.arch }
+                await client.close()
+                result.append(cpu)
+            } catch let error as QMPError {
+                await client.close()
+                throw ProberError.qmp(error)
+            } catch {
+                await client.close()
+                throw error
+            }
+        }
+        return result
+    }
+
+    private static func finish(_ recorder: SessionRecorder?) throws {
+        do { try recorder?.finish() } catch let error as QMPError { throw ProberError.qmp(error) }
+    }
+}

@@ -1,3 +1,4 @@
+import FaultInjection
 import Foundation
 import Prober
 import QMP
@@ -42,14 +43,7 @@ enum ProberTestSupport {
 
     /// Validates `json` against `schemas/SCHEMA` (the probe report by default) with Python's jsonschema; returns the error text.
     static func schemaErrors(_ json: JSON, schema: String = "probe-report.schema.json") async throws -> String? {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).json").path
-        try json.serialized().write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let (status, output) = try await run("/usr/bin/env", ["python3", "-c", """
-            import json, sys, jsonschema
-            jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))
-            """, file, repository + "/schemas/" + schema])
-        return status == 0 ? nil : output
+        try await SchemaValidation.errors(json, schema: schema)
     }
 
     /// Runs a program to completion on a thread of its own (never blocking Swift's small cooperative pool, whose

@@ -87,6 +87,21 @@ struct LiveGuestABITests {
         #expect(arch == 2 && archText.contains("different architectures: x86_64 (source) and s390x (destination)"), "\(archText)")
     }
 
+    @Test("the source fails while the destination's QEMU is starting: exit 2, and no QEMU is left running")
+    func noQEMULeftBehind() async throws {
+        let new = try #require(LiveQEMU.newQEMU)
+        // A versioned machine type: both sides start at once. Only 10.0 has pc-q35-10.0, so the source (7.2) fails.
+        let marker = "abi-\(UUID().uuidString)"
+        let (status, text) = try await LiveQEMUCommand.run(["cpu", "qemu64,model-id=\(marker)", "--machine", "pc-q35-10.0",
+                                                            "--accel", "tcg", "--to", new])
+        #expect(status == 2 && text.contains("unsupported machine type"), "\(text)")
+        let left = await ProcessInspection.poll(timeout: .seconds(10)) { () -> [pid_t]? in
+            let running = LiveQEMUCommand.processes(containing: marker)
+            return running.isEmpty ? [] : nil
+        }
+        #expect(left == [], "QEMU processes left: \(LiveQEMUCommand.processes(containing: marker))")
+    }
+
     @Test("a saved result is the other side later: cpu --live --json, then --from it on the new QEMU and --to it from the old",
           arguments: LiveQEMU.accelerators)
     func savedResult(accelerator: String) async throws {
@@ -132,5 +147,13 @@ enum LiveQEMUCommand {
         let executable = try #require(BuiltProducts.qmpProbe, "qmp-probe is not built next to the tests: run swift build --build-tests")
         let outcome = try await Subprocess.run(executable, arguments)
         return (outcome.exitStatus ?? -1, outcome.stdout + outcome.stderr)
+    }
+
+    /// The processes whose command line contains `marker`.
+    static func processes(containing marker: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(pid_t.init).filter { pid in
+            ProcessInspection.commandLine(of: pid)?.contains { $0.contains(marker) } == true
+        }
     }
 }

@@ -34,6 +34,7 @@ extension ProbeReport.HostModel {
         // libvirt's per-property marks under QEMU's names, in the order of `props`; null when unknown.
         object["migratable_marks"] = migratabilityKnown
             ? .object(JSONObject(props.keys.compactMap { key in marks[key].map { (key, JSON.bool($0)) } })) : .null
+        object["deprecated_props"] = deprecatedProps.map { .array($0.map(JSON.string)) } ?? .null
         return .object(object)
     }
 }

@@ -29,11 +29,15 @@ public struct ProbeReport: Sendable {
         public var nonMigratable: [String]
         /// Whether the migratability of features is known (the `migratable: false` pass was made).
         public var migratabilityKnown: Bool
+        /// The properties QEMU marks deprecated in the host model (`deprecated-props`, libvirt's
+        /// `<deprecatedFeatures>`), in QEMU's order; nil when QEMU does not say.
+        public var deprecatedProps: [String]? = nil
     }
 
     /// One CPU model under one accelerator.
     public struct Model: Sendable, Equatable {
-        /// The model name.
+        /// The model name: QEMU's, or libvirt's spelling where libvirt renames it (ppc64's `POWER9` for `power9`,
+        /// ``QEMUTarget/libvirtModelName(_:)``).
         public var name: String
         /// Its QOM type.
         public var typename: String?
@@ -151,7 +155,8 @@ extension ProbeReport {
         var referenceReader = referenceNames.map { EnabledFeatureReader(names: $0.0, features: $0.1) }
         var models: [Model] = []
         for definition in probe.definitions ?? [] {
-            var model = Model(name: definition.name, typename: definition.typename, aliasOf: definition.aliasOf,
+            var model = Model(name: target.libvirtModelName(definition.name), typename: definition.typename,
+                              aliasOf: definition.aliasOf,
                               usable: definition.usable, blockers: definition.unavailableFeatures,
                               deprecated: definition.deprecated)
             let enabledList = target.featureExpansion(probe.expansions[definition.name]).map { reader.enabled($0) }
@@ -195,6 +200,9 @@ extension ProbeReport {
         }
         return HostModel(name: host.name, model: host.expansion.model, method: host.method.rawValue, props: props,
                          marks: marks, migratable: migratable.sorted(), nonMigratable: nonMigratable.sorted(),
-                         migratabilityKnown: host.nonMigratable != nil)
+                         migratabilityKnown: host.nonMigratable != nil,
+                         // As libvirt: from the full expansion when there is one (QEMU before 10.1 leaves them out
+                         // of s390x's static expansion under TCG).
+                         deprecatedProps: (host.full ?? host.expansion).deprecatedProps)
     }
 }

@@ -10,6 +10,7 @@ extension ProbeReport {
         for accelerator in self.accelerators {
             var object = JSONObject()
             object["reference"] = accelerator.reference.map(JSON.string) ?? .null
+            object["reference_kind"] = .string(accelerator.referenceKind.rawValue)
             object["host_model"] = accelerator.hostModel.map(\.json) ?? .null
             object["models"] = .array(accelerator.models.map(\.json))
             object["notes"] = .array(accelerator.notes.map(JSON.string))

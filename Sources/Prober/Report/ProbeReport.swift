@@ -67,6 +67,8 @@ public struct ProbeReport: Sendable {
         public var name: String
         /// What `added`/`removed` compare against (e.g. `tcg in the same QEMU`), or nil.
         public var reference: String?
+        /// Where ``reference`` came from.
+        public var referenceKind: ProbeReference.Kind { ProbeReference.kind(of: reference) }
         /// The host model.
         public var hostModel: HostModel?
         /// The models, in QEMU's order.
@@ -88,22 +90,14 @@ public struct ProbeReport: Sendable {
 }
 
 extension ProbeReport {
-    /// Computes the report from gathered probes: each accelerator's `added`/`removed` is taken against
-    /// `reference(for:)` when it returns one (by default KVM against TCG of the same QEMU).
+    /// Computes the report from gathered probes: each accelerator's `added`/`removed` is taken against its
+    /// external reference in `against`, else against its reference accelerator of the same QEMU
+    /// (``ProbeReference/accelerator(for:)``: KVM and hvf against TCG).
     public static func compute(probes: [AcceleratorProbe], source: String, binary: String? = nil,
                                against: [String: (label: String, probe: AcceleratorProbe)] = [:]) -> ProbeReport {
         let first = probes.first
-        let byName = Dictionary(probes.map { ($0.accelerator, $0) }, uniquingKeysWith: { a, _ in a })
-        var accelerators: [Accelerator] = []
-        for probe in probes {
-            var reference: (label: String, probe: AcceleratorProbe)?
-            if let external = against[probe.accelerator] {
-                reference = external
-            } else if probe.accelerator == "kvm", let tcg = byName["tcg"] {
-                reference = ("tcg in the same QEMU", tcg)
-            }
-            accelerators.append(computeAccelerator(probe, reference: reference))
-        }
+        let references = ProbeReference.references(probes, against: against)
+        let accelerators = probes.map { computeAccelerator($0, reference: references[$0.accelerator]) }
         return ProbeReport(version: first?.version ?? QEMUVersion(major: 0, minor: 0, micro: 0),
                            arch: first?.arch, binary: binary, source: source, accelerators: accelerators)
     }

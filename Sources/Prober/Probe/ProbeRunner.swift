@@ -69,8 +69,13 @@ public struct ProbeRunner: Sendable {
                 throw ProberError.qmp(error)
             }
             defer { try? recorder?.finish() }
-            let kvm = try? await observed.execute("query-kvm")
-            let accelerator = kvm?["enabled"]?.boolValue == true ? "kvm" : "tcg"
+            // The accelerator it runs, as QEMU says (query-accelerators from 10.2, else query-kvm).
+            var state: AcceleratorState?
+            let preferred = observed.greeting.map { AcceleratorState.command(for: $0.version) } ?? "query-kvm"
+            for command in (preferred == "query-kvm" ? [preferred] : [preferred, "query-kvm"]) where state == nil {
+                if let reply = try? await observed.execute(command) { state = AcceleratorState(command: command, reply: reply) }
+            }
+            let accelerator = state?.accelerator ?? "tcg"
             recorder?.updateHeader { $0.accelerator = accelerator }
             let probe: AcceleratorProbe
             do {

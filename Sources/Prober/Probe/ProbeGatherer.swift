@@ -186,7 +186,9 @@ public struct ProbeGatherer: Sendable {
             reply = try await optional(command, into: nil)
         }
         guard let value = reply.value else { return (nil, nil) }
-        return (command == "query-kvm" ? value : nil, AcceleratorState(command: command, reply: value))
+        // (JSON is ExpressibleByNilLiteral: a bare nil here would be JSON's null, not "no answer".)
+        let kvm: JSON? = command == "query-kvm" ? .some(value) : .none
+        return (kvm, AcceleratorState(command: command, reply: value))
     }
 
     /// Whether the probe can expand models: QEMU has `query-cpu-model-expansion` and implements it for the target.

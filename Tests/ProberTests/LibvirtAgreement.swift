@@ -9,7 +9,7 @@ struct LibvirtAgreement {
 
     /// What differs, one line each (empty when they agree).
     var differences: [String] = []
-    /// The accelerators compared: every one libvirt or the report lists, libvirt's first.
+    /// The accelerators compared: every one the report or libvirt lists, the report's first (in probe order).
     var accelerators: [String] = []
     /// CPU models compared (libvirt's `<cpu>` entries): name, typename, usable, blockers in order, deprecated.
     var models = 0
@@ -23,8 +23,8 @@ struct LibvirtAgreement {
 
     /// Compares `report` with `libvirt`, accelerator by accelerator.
     init(report: ProbeReport, libvirt: LibvirtCapsXML) {
-        accelerators = libvirt.accelerators
-        for name in report.accelerators.map(\.name) where !accelerators.contains(name) { accelerators.append(name) }
+        accelerators = report.accelerators.map(\.name)
+        for name in libvirt.accelerators where !accelerators.contains(name) { accelerators.append(name) }
         for accelerator in accelerators {
             let ours = report.accelerators.first { $0.name == accelerator }
             let theirs = libvirt.cpus.filter { $0.type == accelerator }

@@ -56,9 +56,9 @@ struct LibvirtAgreementTests {
         for session in LibvirtCorpus.sessions {
             let agreement = try await Self.compare(session)
             let (version, arch) = session.versionAndArch
-            let items = agreement.libvirtListsModels
-                ? "\(agreement.models) models, \(agreement.hostModels) host models (\(agreement.properties) properties)"
-                : "none: libvirt lists no CPU models"
+            let hosts = agreement.hostModels == 0 ? "no host model"
+                : "\(agreement.hostModels) host model\(agreement.hostModels == 1 ? "" : "s") (\(agreement.properties) properties)"
+            let items = agreement.libvirtListsModels ? "\(agreement.models) models, \(hosts)" : "none: libvirt lists no CPU models"
             let verdict = agreement.differences.isEmpty ? "agrees (0 mismatches)" : "\(agreement.differences.count) mismatches"
             lines.append("| `\(session.name)` | \(session.corpus) | \(version) | \(arch) | \(agreement.accelerators.joined(separator: ", ")) | \(items) | \(verdict) |")
         }

@@ -23,11 +23,12 @@ enum LibvirtCorpus {
         var versionAndArch: (version: String, arch: String) {
             let body = name.hasPrefix("caps_") ? String(name.dropFirst(5)) : name
             // The version is three dot-separated numbers; what follows its separator is the architecture.
-            let parts = body.split(separator: "_", maxSplits: 1).map(String.init)
-            if parts.count == 2 { return (parts[0], parts[1]) }
             let dotted = body.split(separator: ".", maxSplits: 3).map(String.init)
-            guard dotted.count == 4 else { return (body, "?") }
-            return (dotted[0...2].joined(separator: "."), dotted[3])
+            if dotted.count == 4, dotted[0...2].allSatisfy({ Int($0) != nil }) {
+                return (dotted[0...2].joined(separator: "."), dotted[3])
+            }
+            let parts = body.split(separator: "_", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? (parts[0], parts[1]) : (body, "?")
         }
         var testDescription: String { "\(corpus): \(name)" }
     }

@@ -47,29 +47,10 @@
 set -euo pipefail
 
 PROG=fetch-libvirt-corpus
-QUIET=0
-FORCE=0
+# shellcheck source=scripts/fetch-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/fetch-common.sh"
+fetch_parse_args "$@"
 
-log()  { [[ $QUIET == 1 ]] || printf '%s: %s\n' "$PROG" "$*" >&2; }
-die()  { printf '%s: ERROR: %s\n' "$PROG" "$*" >&2; exit 1; }
-on_err() {
-    local rc=$?
-    printf '%s: ERROR: command failed (exit %s) at line %s: %s\n' "$PROG" "$rc" "$1" "$2" >&2
-    exit "$rc"
-}
-trap 'on_err "$LINENO" "$BASH_COMMAND"' ERR
-
-for arg in "$@"; do
-    case "$arg" in
-        --force) FORCE=1 ;;
-        --quiet|-q) QUIET=1 ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) die "unknown argument: $arg (try --help)" ;;
-    esac
-done
-
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(git -C "$SCRIPT_DIR" rev-parse --show-toplevel 2>/dev/null || (cd "$SCRIPT_DIR/.." && pwd))
 D=${LIBVIRT_CORPUS_DIR:-$REPO_ROOT/.libvirt-corpus}
 VERSION=${LIBVIRT_CORPUS_VERSION:-11.3.0-3+deb13u3}
 SUITE=${LIBVIRT_CORPUS_SUITE:-trixie}

@@ -4,6 +4,7 @@
 #   log MSG    progress on stderr, unless --quiet
 #   warn MSG   a warning on stderr
 #   die MSG    an error on stderr, exit 1
+#   fetch_reuse WANT HAVE RESULT WHAT   the no-op of a second run
 #   FORCE, QUIET (0/1), REPO_ROOT (absolute)
 
 QUIET=0
@@ -31,6 +32,18 @@ fetch_parse_args() {
             *) die "unknown argument: $arg (try --help)" ;;
         esac
     done
+}
+
+# fetch_reuse WANT HAVE RESULT WHAT: the fast path of a second run. When WANT (from the stamp) is set and equals
+# HAVE (what is there now), say WHAT is already present, print RESULT (the script's last line) and exit 0;
+# otherwise say why everything is fetched again, and return.
+fetch_reuse() {
+    if [[ -n $1 && $1 == "$2" ]]; then
+        log "already present: $4"
+        echo "$3"
+        exit 0
+    fi
+    log "existing copy is stale or incomplete (wanted '$1', found '$2'); fetching again"
 }
 
 REPO_ROOT=$(git -C "$(dirname "$0")" rev-parse --show-toplevel 2>/dev/null || (cd "$(dirname "$0")/.." && pwd))

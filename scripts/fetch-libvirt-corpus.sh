@@ -67,14 +67,8 @@ flock -w 900 9 || die "timed out waiting for another $PROG run holding $D/.lock"
 
 # Fast path: the same version was fetched, verified and extracted before.
 if [[ $FORCE == 0 && -f $STAMP && -d $D/$DATA ]] && grep -qxF "version=$VERSION" "$STAMP"; then
-    want=$(sed -n 's/^sessions=//p' "$STAMP")
     have=$(find "$D/$DATA" -maxdepth 1 -name '*.replies' | wc -l)
-    if [[ -n $want && $have == "$want" ]]; then
-        log "already present: libvirt $VERSION, $have sessions in $D/$DATA"
-        echo "$D/$DATA"
-        exit 0
-    fi
-    log "existing copy is incomplete (wanted $want sessions, found $have); fetching again"
+    fetch_reuse "$(sed -n 's/^sessions=//p' "$STAMP")" "$have" "$D/$DATA" "libvirt $VERSION, $have sessions in $D/$DATA"
 fi
 
 START=$SECONDS

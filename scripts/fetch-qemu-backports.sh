@@ -92,14 +92,8 @@ fi
 # wrapper still reports the version recorded in the stamp, and exit.
 # ---------------------------------------------------------------------------
 if [[ $FORCE == 0 && -f $STAMP && -x $WRAPPER ]]; then
-    want=$(sed -n 's/^version-line=//p' "$STAMP")
     have=$(timeout 30 "$WRAPPER" --version 2>/dev/null | head -n1 || true)
-    if [[ -n $want && $have == "$want" ]]; then
-        log "already present: $have"
-        echo "$WRAPPER"
-        exit 0
-    fi
-    log "existing copy is stale or broken (wanted '$want', got '$have'); rebuilding"
+    fetch_reuse "$(sed -n 's/^version-line=//p' "$STAMP")" "$have" "$WRAPPER" "$have"
 fi
 
 START=$SECONDS

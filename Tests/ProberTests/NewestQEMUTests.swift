@@ -33,6 +33,16 @@ struct NewestQEMUTests {
         return (probe, report.accelerators[0].notes)
     }
 
+    /// A TCG session of a QEMU before 10.1 that has no CPU command for `arch` at all.
+    static func withoutCPUCommands(_ major: Int, _ minor: Int, arch: String) -> ReplaySession {
+        session(major, minor, arch: arch, accelerator: "tcg", [
+            ("query-target", ["return": ["arch": .string(arch)]], nil),
+            ("query-kvm", ["return": ["enabled": false, "present": false]], nil),
+            ("query-commands", ["return": commands(["query-commands", "query-kvm"])], nil),
+            ("query-cpu-definitions", error("The command query-cpu-definitions has not been found", "CommandNotFound"), nil),
+        ])
+    }
+
     static func commands(_ names: [String]) -> JSON { .array(names.map { ["name": .string($0)] }) }
     static func error(_ desc: String, _ errorClass: String = "GenericError") -> JSON {
         ["error": ["class": .string(errorClass), "desc": .string(desc)]]
@@ -60,26 +70,14 @@ struct NewestQEMUTests {
 
     @Test("before 10.1 the same target has no such command: the note says the command is absent")
     func commandAbsentBefore10_1() async throws {
-        let session = Self.session(9, 0, arch: "sparc", accelerator: "tcg", [
-            ("query-target", ["return": ["arch": "sparc"]], nil),
-            ("query-kvm", ["return": ["enabled": false, "present": false]], nil),
-            ("query-commands", ["return": Self.commands(["query-commands", "query-kvm"])], nil),
-            ("query-cpu-definitions", Self.error("The command query-cpu-definitions has not been found", "CommandNotFound"), nil),
-        ])
-        let (_, notes) = try await Self.probe(session)
+        let (_, notes) = try await Self.probe(Self.withoutCPUCommands(9, 0, arch: "sparc"))
         #expect(notes.first?.hasPrefix("QEMU 9.0.0 has no query-cpu-definitions for sparc (QEMU implements query-cpu-definitions only for arm, loongarch, mips, ppc, riscv, s390x, x86)") == true, "\(notes)")
         #expect(notes.last == "QEMU 9.0.0 has no query-cpu-model-expansion for sparc (QEMU implements query-cpu-model-expansion only for arm, loongarch, riscv, s390x, x86): the host model and the features of each model cannot be determined before a guest starts")
     }
 
     @Test("riscv64 and loongarch64 on QEMU 7.2: the notes name what that QEMU lacks on the target, and what libvirt does")
     func oldTargets() async throws {
-        let riscv = Self.session(7, 2, arch: "riscv64", accelerator: "tcg", [
-            ("query-target", ["return": ["arch": "riscv64"]], nil),
-            ("query-kvm", ["return": ["enabled": false, "present": false]], nil),
-            ("query-commands", ["return": Self.commands(["query-commands", "query-kvm"])], nil),
-            ("query-cpu-definitions", Self.error("The command query-cpu-definitions has not been found", "CommandNotFound"), nil),
-        ])
-        let (_, riscvNotes) = try await Self.probe(riscv)
+        let (_, riscvNotes) = try await Self.probe(Self.withoutCPUCommands(7, 2, arch: "riscv64"))
         #expect(riscvNotes == [
             "QEMU 7.2.0 has no query-cpu-definitions for riscv64 (QEMU has it on riscv64 from 8.0): the CPU models cannot be listed; libvirt lists no CPU models for it either: it offers no custom CPU model and no host-model, only host-passthrough (with a hardware accelerator on a host of this architecture) and maximum",
             "QEMU 7.2.0 has no query-cpu-model-expansion for riscv64 (QEMU has it on riscv64 from 8.2): the host model and the features of each model cannot be determined before a guest starts",

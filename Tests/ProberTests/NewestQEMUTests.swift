@@ -139,6 +139,22 @@ struct NewestQEMUTests {
             .verdict(expected: "hvf") == nil)
     }
 
+    @Test("10.1 on aarch64: query-cpu-model-comparison exists and answers with an error: unsupported, naming the target")
+    func comparisonOnEveryTarget() async throws {
+        let session = Self.session(10, 1, arch: "aarch64", accelerator: "tcg", [
+            ("query-cpu-model-comparison", Self.error("CPU model comparison is not supported on this target"),
+             ["modela": ["name": "max"], "modelb": ["name": "cortex-a57"]]),
+            ("query-target", ["return": ["arch": "aarch64"]], nil),
+        ])
+        let client = QMPClient()
+        try await client.connect(using: ReplayTransport(session: session, mode: .matching))
+        let error = await #expect(throws: QEMUModelQueryError.self) {
+            try await QEMUModelComparison.compare(client: client, a: CPUModelInfo(name: "max"), b: CPUModelInfo(name: "cortex-a57"))
+        }
+        await client.close()
+        #expect(error == .unsupported(command: "query-cpu-model-comparison", target: "aarch64"))
+    }
+
     @Test("the command that tells the accelerator, by QEMU version")
     func stateCommand() {
         #expect(AcceleratorState.command(for: QEMUVersion(major: 10, minor: 1, micro: 0)) == "query-kvm")

@@ -65,34 +65,13 @@
 set -euo pipefail
 
 PROG=fetch-qemu-backports
-QUIET=0
-FORCE=0
-
-log()  { [[ $QUIET == 1 ]] || printf '%s: %s\n' "$PROG" "$*" >&2; }
-warn() { printf '%s: WARNING: %s\n' "$PROG" "$*" >&2; }
-die()  { printf '%s: ERROR: %s\n' "$PROG" "$*" >&2; exit 1; }
-# Any unexpected failing command (set -e) gets reported with its line.
-on_err() {
-    local rc=$?
-    printf '%s: ERROR: command failed (exit %s) at line %s: %s\n' "$PROG" "$rc" "$1" "$2" >&2
-    exit "$rc"
-}
-trap 'on_err "$LINENO" "$BASH_COMMAND"' ERR
-
-for arg in "$@"; do
-    case "$arg" in
-        --force) FORCE=1 ;;
-        --quiet|-q) QUIET=1 ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) die "unknown argument: $arg (try --help)" ;;
-    esac
-done
+# shellcheck source=scripts/fetch-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/fetch-common.sh"
+fetch_parse_args "$@"
 
 # ---------------------------------------------------------------------------
 # Locations
 # ---------------------------------------------------------------------------
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(git -C "$SCRIPT_DIR" rev-parse --show-toplevel 2>/dev/null || (cd "$SCRIPT_DIR/.." && pwd))
 D=${QEMU_BACKPORTS_DIR:-$REPO_ROOT/.qemu-backports}
 EXPECT=${QEMU_BACKPORTS_EXPECT:-10.0}
 MIN_CPUS=${QEMU_BACKPORTS_MIN_CPUS:-100}
@@ -113,14 +92,8 @@ fi
 # wrapper still reports the version recorded in the stamp, and exit.
 # ---------------------------------------------------------------------------
 if [[ $FORCE == 0 && -f $STAMP && -x $WRAPPER ]]; then
-    want=$(sed -n 's/^version-line=//p' "$STAMP")
     have=$(timeout 30 "$WRAPPER" --version 2>/dev/null | head -n1 || true)
-    if [[ -n $want && $have == "$want" ]]; then
-        log "already present: $have"
-        echo "$WRAPPER"
-        exit 0
-    fi
-    log "existing copy is stale or broken (wanted '$want', got '$have'); rebuilding"
+    fetch_reuse "$(sed -n 's/^version-line=//p' "$STAMP")" "$have" "$WRAPPER" "$have"
 fi
 
 START=$SECONDS

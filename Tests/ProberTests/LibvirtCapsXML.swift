@@ -26,6 +26,8 @@ struct LibvirtCapsXML {
         var model: String
         var migratability: String?
         var properties: [Property] = []
+        /// The names in `<deprecatedFeatures>` (QEMU's `deprecated-props`), in file order.
+        var deprecatedFeatures: [String] = []
     }
 
     /// One `<cpu type=... name=... typename=... usable=...>` with its `<blocker>` children.
@@ -35,6 +37,8 @@ struct LibvirtCapsXML {
         var typename: String?
         /// `yes`, `no`, or nil when the attribute is absent.
         var usable: String?
+        /// `yes`, or nil when the attribute is absent.
+        var deprecated: String?
         var blockers: [String] = []
     }
 
@@ -90,9 +94,12 @@ struct LibvirtCapsXML {
                 result.hostCPUs[result.hostCPUs.count - 1].properties.append(
                     Property(name: require("name"), type: require("type"), value: require("value"),
                              migratable: attributes["migratable"]))
+            case ("deprecatedFeatures", "property"):
+                guard !result.hostCPUs.isEmpty else { return }
+                result.hostCPUs[result.hostCPUs.count - 1].deprecatedFeatures.append(require("name"))
             case ("qemuCaps", "cpu"):
                 result.cpus.append(CPU(type: require("type"), name: require("name"), typename: attributes["typename"],
-                                       usable: attributes["usable"]))
+                                       usable: attributes["usable"], deprecated: attributes["deprecated"]))
             case ("cpu", "blocker"):
                 guard !result.cpus.isEmpty else { return }
                 result.cpus[result.cpus.count - 1].blockers.append(require("name"))

@@ -2,5 +2,5 @@
 /// report is computed or printed changes, so that no cached result of an older prober is ever served.
 public enum ProberVersion {
     /// The version string (semantic versioning).
-    public static let current = "0.2.0"
+    public static let current = "0.3.0"
 }

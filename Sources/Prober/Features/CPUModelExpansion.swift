@@ -6,12 +6,16 @@ public struct CPUModelExpansion: Sendable, Equatable {
     public var model: String
     /// Every property as QEMU returned it (its own names and values, in its order).
     public var props: JSONObject
+    /// The properties QEMU marks deprecated (`deprecated-props`: s390x from 9.1, any target from 10.1), in its
+    /// order; nil when QEMU does not say.
+    public var deprecatedProps: [String]?
 
     /// Reads the `return` value of `query-cpu-model-expansion`.
     public init?(_ reply: JSON) {
         guard let model = reply["model"]?["name"]?.stringValue else { return nil }
         self.model = model
         self.props = reply["model"]?["props"]?.objectValue ?? [:]
+        self.deprecatedProps = reply["deprecated-props"]?.arrayValue?.compactMap(\.stringValue)
     }
 
     /// An expansion from its parts.

@@ -40,8 +40,10 @@ public struct AcceleratorProbe: Sendable {
     public var version: QEMUVersion
     /// The target architecture, when known.
     public var arch: String?
-    /// `query-kvm`'s answer (`present`, `enabled`), when asked.
+    /// `query-kvm`'s answer (`present`, `enabled`), when that is what told the accelerator state.
     public var kvm: JSON?
+    /// Which accelerator QEMU runs and has (`query-accelerators` from QEMU 10.2, else `query-kvm`), when it said.
+    public var acceleratorState: AcceleratorState?
     /// Commands and fields this QEMU has.
     public var support = QEMUFeatureSupport()
     /// `query-cpu-definitions`, when QEMU answered it.

@@ -4,7 +4,7 @@ import QMP
 public struct CPUDefinition: Sendable, Equatable {
     /// The model name.
     public var name: String
-    /// The QOM type name (QEMU 2.9+).
+    /// The QOM type name (QEMU 2.9+); nil when QEMU gives none or an empty one.
     public var typename: String?
     /// The versioned model this name resolves to (QEMU 4.1+).
     public var aliasOf: String?
@@ -22,7 +22,8 @@ public struct CPUDefinition: Sendable, Equatable {
     public init?(_ json: JSON) {
         guard let name = json["name"]?.stringValue else { return nil }
         self.name = name
-        typename = json["typename"]?.stringValue
+        // ppc QEMU gives some models an empty typename: no type (libvirt writes none either).
+        typename = json["typename"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         aliasOf = json["alias-of"]?.stringValue
         unavailableFeatures = json["unavailable-features"]?.arrayValue?.compactMap(\.stringValue)
         isStatic = json["static"]?.boolValue

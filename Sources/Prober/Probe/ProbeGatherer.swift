@@ -42,16 +42,17 @@ public struct ProbeGatherer: Sendable {
         if !helpers.isEmpty || introspection != nil { return try await gatherSpread(version: greeting.version) }
         var probe = AcceleratorProbe(accelerator: accelerator, version: greeting.version, arch: nil)
 
-        // Introspection, target and KVM state: independent, so pipelined.
+        // Introspection, target and accelerator state: independent, so pipelined.
         async let target = optional("query-target", into: nil)
-        async let kvm = optional("query-kvm", into: nil)
+        async let accelerators = acceleratorState(version: greeting.version)
         async let commands = optional("query-commands", into: nil)
         async let definitions = optional("query-cpu-definitions", into: nil)
-        let (targetReply, kvmReply, commandsReply, definitionsReply) = try await (target, kvm, commands, definitions)
+        let (targetReply, state, commandsReply, definitionsReply) = try await (target, accelerators, commands, definitions)
 
         probe.arch = targetReply.value?["arch"]?.stringValue ?? archHint
         if probe.arch == nil { probe.notes.append("query-target: \(targetReply.why)") }
-        probe.kvm = kvmReply.value
+        (probe.kvm, probe.acceleratorState) = state
+        if let verdict = probe.acceleratorState?.verdict(expected: accelerator) { probe.notes.append(verdict) }
         if let list = commandsReply.value {
             probe.support = QEMUFeatureSupport(commandList: list)
         } else {
@@ -67,11 +68,13 @@ public struct ProbeGatherer: Sendable {
             probe.definitions = list.compactMap(CPUDefinition.init)
             if let note = Self.usabilityNote(probe.definitions, arch: probe.arch) { probe.notes.append(note) }
         } else {
-            probe.notes.append("query-cpu-definitions: \(definitionsReply.why)")
+            probe.notes.append(Self.definitionsNote(definitionsReply, support: probe.support, arch: probe.arch,
+                                                    version: probe.version))
         }
 
-        guard probe.support.has("query-cpu-model-expansion") else {
-            probe.notes.append("this QEMU has no query-cpu-model-expansion (QEMU before 2.9 on x86): the host model and the features of each model cannot be determined before a guest starts")
+        guard Self.canExpand(support: probe.support, arch: probe.arch, version: probe.version) else {
+            probe.notes.append(CPUCommandLimits.expansionNote(arch: probe.arch, version: probe.version,
+                                                              commandPresent: probe.support.has("query-cpu-model-expansion")))
             return probe
         }
         probe.hostModel = try await hostModel(arch: probe.arch, version: probe.version, notes: &probe.notes)
@@ -92,33 +95,38 @@ public struct ProbeGatherer: Sendable {
         var probe = AcceleratorProbe(accelerator: accelerator, version: version, arch: nil)
         async let introspected = introspect(version: version)
         async let target = optional("query-target", into: nil)
-        async let kvm = optional("query-kvm", into: nil)
+        async let accelerators = acceleratorState(version: version)
         async let definitions = optional("query-cpu-definitions", into: nil)
         let targetReply = try await target
         probe.arch = targetReply.value?["arch"]?.stringValue ?? archHint
         let targetNote = probe.arch == nil ? "query-target: \(targetReply.why)" : nil
         // The host model needs only the target: asked now, it waits in QEMU's queue behind the definitions, so QEMU
         // has it to work on while the definitions' reply travels back and the per-model expansions are queued.
+        // A target this QEMU cannot expand is not asked.
         let arch = probe.arch
-        async let host = hostModelWithNotes(arch: arch, version: version)
-        let (kvmReply, definitionsReply) = try await (kvm, definitions)
-        probe.kvm = kvmReply.value
+        let expandable = CPUCommandLimits.implementsExpansion(arch: arch, version: version)
+        async let host = expandable ? hostModelWithNotes(arch: arch, version: version) : (nil, [])
+        let (state, definitionsReply) = try await (accelerators, definitions)
+        (probe.kvm, probe.acceleratorState) = state
+        let stateNote = probe.acceleratorState?.verdict(expected: accelerator)
         var definitionsNote: String?
         if let list = definitionsReply.value?.arrayValue {
             probe.definitions = list.compactMap(CPUDefinition.init)
             definitionsNote = Self.usabilityNote(probe.definitions, arch: probe.arch)
-        } else {
-            definitionsNote = "query-cpu-definitions: \(definitionsReply.why)"
         }
 
         let known = probe.definitions
-        async let models = expandModels ? expandAllWithNotes(known, arch: arch) : ([:], [])
+        async let models = expandModels && expandable ? expandAllWithNotes(known, arch: arch) : ([:], [])
         let (support, supportNote) = try await introspected
         probe.support = support
-        probe.notes = [targetNote, supportNote, definitionsNote].compactMap { $0 }
-        guard support.has("query-cpu-model-expansion") else {
+        if probe.definitions == nil {
+            definitionsNote = Self.definitionsNote(definitionsReply, support: support, arch: arch, version: version)
+        }
+        probe.notes = [targetNote, stateNote, supportNote, definitionsNote].compactMap { $0 }
+        guard Self.canExpand(support: support, arch: arch, version: version) else {
             _ = try? await (host, models)
-            probe.notes.append("this QEMU has no query-cpu-model-expansion (QEMU before 2.9 on x86): the host model and the features of each model cannot be determined before a guest starts")
+            probe.notes.append(CPUCommandLimits.expansionNote(arch: arch, version: version,
+                                                              commandPresent: support.has("query-cpu-model-expansion")))
             return probe
         }
         let ((hostModel, hostNotes), (expansions, expansionNotes)) = try await (host, models)
@@ -165,6 +173,39 @@ public struct ProbeGatherer: Sendable {
         var notes: [String] = []
         let expansions = try await expandAll(definitions, arch: arch, notes: &notes)
         return (expansions, notes)
+    }
+
+    /// The accelerator state (``AcceleratorState``): `query-accelerators` on QEMU 10.2 and later (`query-kvm` is
+    /// deprecated from 11.0), else, or when it gives no answer (an older recording), `query-kvm`. Returns
+    /// `query-kvm`'s raw answer too, when that is what answered.
+    private func acceleratorState(version: QEMUVersion) async throws -> (JSON?, AcceleratorState?) {
+        var command = AcceleratorState.command(for: version)
+        var reply = try await optional(command, into: nil)
+        if reply.value == nil && command != "query-kvm" {
+            command = "query-kvm"
+            reply = try await optional(command, into: nil)
+        }
+        guard let value = reply.value else { return (nil, nil) }
+        // (JSON is ExpressibleByNilLiteral: a bare nil here would be JSON's null, not "no answer".)
+        let kvm: JSON? = command == "query-kvm" ? .some(value) : .none
+        return (kvm, AcceleratorState(command: command, reply: value))
+    }
+
+    /// Whether the probe can expand models: QEMU has `query-cpu-model-expansion` and implements it for the target.
+    static func canExpand(support: QEMUFeatureSupport, arch: String?, version: QEMUVersion) -> Bool {
+        support.has("query-cpu-model-expansion") && CPUCommandLimits.implementsExpansion(arch: arch, version: version)
+    }
+
+    /// The note for a `query-cpu-definitions` that gave no list: a recording that lacks it (QEMU has it) says so;
+    /// otherwise ``CPUCommandLimits/definitionsNote(arch:version:error:)`` names the target's limit.
+    static func definitionsNote(_ answer: Answer<JSON>, support: QEMUFeatureSupport, arch: String?,
+                                version: QEMUVersion) -> String {
+        guard case .unavailable(let error) = answer else { return "query-cpu-definitions: \(answer.why)" }
+        if case .notRecorded = error {
+            guard !support.has("query-cpu-definitions") else { return "query-cpu-definitions: \(answer.why)" }
+            return CPUCommandLimits.definitionsNote(arch: arch, version: version, error: nil)
+        }
+        return CPUCommandLimits.definitionsNote(arch: arch, version: version, error: error)
     }
 
     /// The note to give when no definition carries `unavailable-features` (nil when some do).

@@ -69,8 +69,13 @@ public struct ProbeRunner: Sendable {
                 throw ProberError.qmp(error)
             }
             defer { try? recorder?.finish() }
-            let kvm = try? await observed.execute("query-kvm")
-            let accelerator = kvm?["enabled"]?.boolValue == true ? "kvm" : "tcg"
+            // The accelerator it runs, as QEMU says (query-accelerators from 10.2, else query-kvm).
+            var state: AcceleratorState?
+            let preferred = observed.greeting.map { AcceleratorState.command(for: $0.version) } ?? "query-kvm"
+            for command in (preferred == "query-kvm" ? [preferred] : [preferred, "query-kvm"]) where state == nil {
+                if let reply = try? await observed.execute(command) { state = AcceleratorState(command: command, reply: reply) }
+            }
+            let accelerator = state?.accelerator ?? "tcg"
             recorder?.updateHeader { $0.accelerator = accelerator }
             let probe: AcceleratorProbe
             do {
@@ -150,13 +155,10 @@ public struct ProbeRunner: Sendable {
     public static func computeReport(probes: [AcceleratorProbe], source: String, binary: String? = nil,
                                      against: [String: (label: String, probe: AcceleratorProbe)] = [:],
                                      parts: Int = defaultParts) async -> ProbeReport {
-        let byName = Dictionary(probes.map { ($0.accelerator, $0) }, uniquingKeysWith: { first, _ in first })
+        let references = ProbeReference.references(probes, against: against)
         var sections: [ProbeReport.Accelerator] = []
         for probe in probes {
-            // As ProbeReport.compute: an external reference, else KVM against TCG of the same QEMU.
-            let reference = against[probe.accelerator]
-                ?? (probe.accelerator == "kvm" ? byName["tcg"].map { (label: "tcg in the same QEMU", probe: $0) } : nil)
-            sections.append(await computeSection(probe, reference: reference, parts: parts))
+            sections.append(await computeSection(probe, reference: references[probe.accelerator], parts: parts))
         }
         return ProbeReport(version: probes.first?.version ?? QEMUVersion(major: 0, minor: 0, micro: 0), arch: probes.first?.arch,
                            binary: binary, source: source, accelerators: sections)
@@ -191,17 +193,30 @@ public struct ProbeRunner: Sendable {
 
     /// Probes every accelerator side by side; with `against` (the report is wanted), also computes each one's part of
     /// the report as soon as its inputs are in. The QEMUs of successful probes are stopped through `stops`.
-    private func launch(explicit: String?, accelerators: [String], stops: StopList,
+    ///
+    /// When the report is wanted and a hardware accelerator is probed without its reference accelerator (`--accel
+    /// kvm`) and without an external reference, the reference (TCG) is probed too, side by side, only to compute
+    /// `added`/`removed` (``ProbeReference/probedForReferenceLabel``): it is neither reported nor recorded.
+    private func launch(explicit: String?, accelerators requested: [String], stops: StopList,
                         against: [String: (label: String, probe: AcceleratorProbe)]? = nil)
         async throws -> (probes: [AcceleratorProbe], sections: [ProbeReport.Accelerator], binary: String) {
         let binary = try QEMUBinary.locate(explicit: explicit)
+        let quiet = against.map { against in
+            requested.compactMap { accelerator -> String? in
+                guard against[accelerator] == nil, let reference = ProbeReference.accelerator(for: accelerator),
+                      !requested.contains(reference) else { return nil }
+                return reference
+            }
+        } ?? []
+        let accelerators = requested + Array(Set(quiet)).sorted()
         let perAccelerator = recordPath != nil ? 1 : max(1, workers ?? Self.automaticWorkers(accelerators: accelerators.count))
         // One introspection for every accelerator (a recording keeps its own, to be complete).
         let introspection = recordPath == nil && accelerators.count > 1 ? SharedIntrospection() : nil
-        // As ProbeReport.compute: an external reference, else KVM against TCG of the same QEMU.
+        // As ProbeReport.compute: an external reference, else the reference accelerator of the same QEMU.
         func referenceIndex(_ index: Int) -> Int? {
-            guard against?[accelerators[index]] == nil, accelerators[index] == "kvm" else { return nil }
-            return accelerators.firstIndex(of: "tcg")
+            guard against?[accelerators[index]] == nil,
+                  let reference = ProbeReference.accelerator(for: accelerators[index]) else { return nil }
+            return accelerators.firstIndex(of: reference)
         }
         enum Piece: Sendable {
             case probe(Int, AcceleratorProbe)
@@ -213,7 +228,8 @@ public struct ProbeRunner: Sendable {
             for (index, accelerator) in accelerators.enumerated() {
                 group.addTask {
                     .probe(index, try await probeLaunched(binary: binary, accelerator: accelerator,
-                                                          record: recordPath(for: accelerator, of: accelerators),
+                                                          record: index < requested.count
+                                                              ? recordPath(for: accelerator, of: requested) : nil,
                                                           workers: perAccelerator, introspection: introspection,
                                                           stops: stops))
                 }
@@ -224,13 +240,16 @@ public struct ProbeRunner: Sendable {
                 case .probe(let index, let probe):
                     probes[index] = probe
                     guard let against else { continue }
-                    for candidate in accelerators.indices where !computing.contains(candidate) {
+                    for candidate in requested.indices where !computing.contains(candidate) {
                         guard let own = probes[candidate] else { continue }
                         let referenceProbe = referenceIndex(candidate).map { probes[$0] }
                         if case .some(.none) = referenceProbe { continue }  // its reference is not in yet
                         computing.insert(candidate)
+                        let label = referenceIndex(candidate).map {
+                            $0 < requested.count ? ProbeReference.sameQEMULabel : ProbeReference.probedForReferenceLabel
+                        }
                         let reference = against[accelerators[candidate]]
-                            ?? referenceProbe.flatMap { $0 }.map { (label: "tcg in the same QEMU", probe: $0) }
+                            ?? referenceProbe.flatMap { $0 }.map { (label: label ?? ProbeReference.sameQEMULabel, probe: $0) }
                         group.addTask { .section(candidate, await Self.computeSection(own, reference: reference)) }
                     }
                 case .section(let index, let section):
@@ -239,7 +258,7 @@ public struct ProbeRunner: Sendable {
             }
         }
         if against != nil { ProbeTimeline.mark("report") }
-        return (accelerators.indices.compactMap { probes[$0] }, accelerators.indices.compactMap { sections[$0] }, binary)
+        return (requested.indices.compactMap { probes[$0] }, requested.indices.compactMap { sections[$0] }, binary)
     }
 
     private func gather(client: QMPClient, accelerator: String, archHint: String? = nil,

@@ -114,7 +114,8 @@ private struct ReportReader {
             name: try string(object["name"], "\(path).name"), model: try string(object["model"], "\(path).model"),
             method: try string(object["method"], "\(path).method"), props: props, marks: marks,
             migratable: try optionalNames(object["migratable"], "\(path).migratable") ?? [],
-            nonMigratable: nonMigratable ?? [], migratabilityKnown: nonMigratable != nil)
+            nonMigratable: nonMigratable ?? [], migratabilityKnown: nonMigratable != nil,
+            deprecatedProps: try optionalNames(object["deprecated_props"], "\(path).deprecated_props"))
     }
 
     func model(_ value: ParsedJSON.Node, _ path: String) throws -> ProbeReport.Model {

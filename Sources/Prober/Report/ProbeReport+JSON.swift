@@ -10,6 +10,7 @@ extension ProbeReport {
         for accelerator in self.accelerators {
             var object = JSONObject()
             object["reference"] = accelerator.reference.map(JSON.string) ?? .null
+            object["reference_kind"] = .string(accelerator.referenceKind.rawValue)
             object["host_model"] = accelerator.hostModel.map(\.json) ?? .null
             object["models"] = .array(accelerator.models.map(\.json))
             object["notes"] = .array(accelerator.notes.map(JSON.string))
@@ -34,6 +35,7 @@ extension ProbeReport.HostModel {
         // libvirt's per-property marks under QEMU's names, in the order of `props`; null when unknown.
         object["migratable_marks"] = migratabilityKnown
             ? .object(JSONObject(props.keys.compactMap { key in marks[key].map { (key, JSON.bool($0)) } })) : .null
+        object["deprecated_props"] = deprecatedProps.map { .array($0.map(JSON.string)) } ?? .null
         return .object(object)
     }
 }

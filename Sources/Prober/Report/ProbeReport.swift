@@ -29,11 +29,15 @@ public struct ProbeReport: Sendable {
         public var nonMigratable: [String]
         /// Whether the migratability of features is known (the `migratable: false` pass was made).
         public var migratabilityKnown: Bool
+        /// The properties QEMU marks deprecated in the host model (`deprecated-props`, libvirt's
+        /// `<deprecatedFeatures>`), in QEMU's order; nil when QEMU does not say.
+        public var deprecatedProps: [String]? = nil
     }
 
     /// One CPU model under one accelerator.
     public struct Model: Sendable, Equatable {
-        /// The model name.
+        /// The model name: QEMU's, or libvirt's spelling where libvirt renames it (ppc64's `POWER9` for `power9`,
+        /// ``QEMUTarget/libvirtModelName(_:)``).
         public var name: String
         /// Its QOM type.
         public var typename: String?
@@ -63,6 +67,8 @@ public struct ProbeReport: Sendable {
         public var name: String
         /// What `added`/`removed` compare against (e.g. `tcg in the same QEMU`), or nil.
         public var reference: String?
+        /// Where ``reference`` came from.
+        public var referenceKind: ProbeReference.Kind { ProbeReference.kind(of: reference) }
         /// The host model.
         public var hostModel: HostModel?
         /// The models, in QEMU's order.
@@ -84,22 +90,14 @@ public struct ProbeReport: Sendable {
 }
 
 extension ProbeReport {
-    /// Computes the report from gathered probes: each accelerator's `added`/`removed` is taken against
-    /// `reference(for:)` when it returns one (by default KVM against TCG of the same QEMU).
+    /// Computes the report from gathered probes: each accelerator's `added`/`removed` is taken against its
+    /// external reference in `against`, else against its reference accelerator of the same QEMU
+    /// (``ProbeReference/accelerator(for:)``: KVM and hvf against TCG).
     public static func compute(probes: [AcceleratorProbe], source: String, binary: String? = nil,
                                against: [String: (label: String, probe: AcceleratorProbe)] = [:]) -> ProbeReport {
         let first = probes.first
-        let byName = Dictionary(probes.map { ($0.accelerator, $0) }, uniquingKeysWith: { a, _ in a })
-        var accelerators: [Accelerator] = []
-        for probe in probes {
-            var reference: (label: String, probe: AcceleratorProbe)?
-            if let external = against[probe.accelerator] {
-                reference = external
-            } else if probe.accelerator == "kvm", let tcg = byName["tcg"] {
-                reference = ("tcg in the same QEMU", tcg)
-            }
-            accelerators.append(computeAccelerator(probe, reference: reference))
-        }
+        let references = ProbeReference.references(probes, against: against)
+        let accelerators = probes.map { computeAccelerator($0, reference: references[$0.accelerator]) }
         return ProbeReport(version: first?.version ?? QEMUVersion(major: 0, minor: 0, micro: 0),
                            arch: first?.arch, binary: binary, source: source, accelerators: accelerators)
     }
@@ -151,7 +149,8 @@ extension ProbeReport {
         var referenceReader = referenceNames.map { EnabledFeatureReader(names: $0.0, features: $0.1) }
         var models: [Model] = []
         for definition in probe.definitions ?? [] {
-            var model = Model(name: definition.name, typename: definition.typename, aliasOf: definition.aliasOf,
+            var model = Model(name: target.libvirtModelName(definition.name), typename: definition.typename,
+                              aliasOf: definition.aliasOf,
                               usable: definition.usable, blockers: definition.unavailableFeatures,
                               deprecated: definition.deprecated)
             let enabledList = target.featureExpansion(probe.expansions[definition.name]).map { reader.enabled($0) }
@@ -195,6 +194,9 @@ extension ProbeReport {
         }
         return HostModel(name: host.name, model: host.expansion.model, method: host.method.rawValue, props: props,
                          marks: marks, migratable: migratable.sorted(), nonMigratable: nonMigratable.sorted(),
-                         migratabilityKnown: host.nonMigratable != nil)
+                         migratabilityKnown: host.nonMigratable != nil,
+                         // As libvirt: from the full expansion when there is one (QEMU before 10.1 leaves them out
+                         // of s390x's static expansion under TCG).
+                         deprecatedProps: (host.full ?? host.expansion).deprecatedProps)
     }
 }

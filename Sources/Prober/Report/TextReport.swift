@@ -50,6 +50,10 @@ public enum TextReport {
             out += "against \(reference), every model gets: +\(mark(commonAdded.sorted()))"
             if !commonRemoved.isEmpty { out += " -\(mark(commonRemoved.sorted()).replacingOccurrences(of: " ", with: " -"))" }
             out += "\n"
+        } else if let reference = accelerator.reference {
+            out += "added/removed: against \(reference)\n"
+        } else {
+            out += "added/removed: \(ProbeReference.absence(for: accelerator.name))\n"
         }
         let width = min(28, (models.map(\.name.count).max() ?? 10) + 2)
         for model in models {

@@ -25,7 +25,8 @@ public enum QEMUModelQueryError: Error, Sendable, Equatable, CustomStringConvert
     }
 
     /// Runs `command` with `arguments`; QEMU's refusal becomes ``unsupported(command:target:)`` (for
-    /// `CommandNotFound`, asking `query-target` which target this is) or ``refused(command:errorClass:description:)``;
+    /// `CommandNotFound`, or from QEMU 10.1 an error on a target without comparison and baseline, asking `query-target`
+    /// which target this is) or ``refused(command:errorClass:description:)``;
     /// any other failure (connection, timeout, a command missing from a replay) is ``ProberError/qmp(_:)``.
     static func execute(_ client: QMPClient, _ command: String, _ arguments: JSONObject) async throws -> JSON {
         do {
@@ -35,6 +36,12 @@ public enum QEMUModelQueryError: Error, Sendable, Equatable, CustomStringConvert
             if failure.errorClass == "CommandNotFound" {
                 let target = try? await client.execute("query-target")
                 throw QEMUModelQueryError.unsupported(command: command, target: target?["arch"]?.stringValue)
+            }
+            // From QEMU 10.1 the command exists on every target, and one that does not implement it answers with an
+            // error: unsupported too, when the target is known not to have it.
+            if failure.errorClass == "GenericError", let arch = (try? await client.execute("query-target"))?["arch"]?.stringValue,
+               !QEMUTarget(arch: arch).hasModelComparison {
+                throw QEMUModelQueryError.unsupported(command: command, target: arch)
             }
             throw QEMUModelQueryError.refused(command: command, errorClass: failure.errorClass,
                                               description: failure.errorDescription)

@@ -11,7 +11,7 @@ import Foundation
 /// | arm (`aarch64`, `arm`) | full only (QEMU 4.2+) | one full expansion | no | no |
 /// | others | full (riscv, 8.2+), static (loongarch) | one full expansion, else one static expansion | no | no |
 ///
-/// The host model is `host` under KVM and `max` otherwise, on every target. `host` needs KVM on arm and s390x
+/// The host model is `host` under KVM (and hvf) and `max` otherwise, on every target. `host` needs KVM on arm and s390x
 /// (QEMU refuses it, or does not list it, under TCG); on x86 it is `max` that requires KVM.
 public struct QEMUTarget: Sendable, Equatable {
     /// The families of targets whose CPU-model commands behave alike.
@@ -72,10 +72,15 @@ public struct QEMUTarget: Sendable, Equatable {
     /// property of those machine types, not of probing.
     public var probeMachine: String { "none" }
 
-    /// The model QEMU expands as the host model under `accelerator`: `host` under KVM, `max` otherwise.
+    /// The model QEMU expands as the host model under `accelerator`: `host` under a hardware accelerator (KVM, or
+    /// Hypervisor.framework, `hvf`, on macOS), `max` otherwise (as libvirt does).
     public func hostModelName(accelerator: String) -> String {
-        accelerator == "kvm" ? "host" : "max"
+        Self.hardwareAccelerators.contains(accelerator) ? "host" : "max"
     }
+
+    /// The hardware accelerators libvirt knows: KVM, and Hypervisor.framework (`hvf`) on macOS. A probe under one of
+    /// them expands `host`; TCG is their reference.
+    public static let hardwareAccelerators: Set<String> = ["kvm", "hvf"]
 
     /// How libvirt expands this target's host model.
     public var hostModelPolicy: HostModelPolicy {
@@ -117,6 +122,19 @@ public struct QEMUTarget: Sendable, Equatable {
     /// (`target/i386/cpu.c`); s390x and arm features have one name each.
     public var featureAliases: [String: String] {
         family == .x86 ? FeatureNames.x86Aliases : [:]
+    }
+
+    /// The models of libvirt's ppc64 CPU map (`src/cpu_map/ppc64_*.xml`), in libvirt's spelling.
+    static let libvirtPPC64Models = ["POWER6", "POWER7", "POWER8", "POWER9", "POWER10", "POWER11",
+                                     "POWERPC_e5500", "POWERPC_e6500"]
+
+    /// The name libvirt gives QEMU's CPU model `name` on this target. QEMU 2.11 lowercased the ppc model names
+    /// (`power9`); libvirt gives a ppc64 model whose name equals one of its CPU map's models, ignoring case, the map's
+    /// spelling (`POWER9`). Every other model, and every model of another target (32-bit ppc included), keeps
+    /// QEMU's name. QEMU's ppc `-cpu` takes either spelling.
+    public func libvirtModelName(_ name: String) -> String {
+        guard arch == "ppc64" || arch == "ppc64le" else { return name }
+        return Self.libvirtPPC64Models.first { $0.caseInsensitiveCompare(name) == .orderedSame } ?? name
     }
 
     /// Whether `query-cpu-definitions` says which models are usable (`unavailable-features`): x86 and s390x.

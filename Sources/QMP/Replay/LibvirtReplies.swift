@@ -3,8 +3,8 @@
 /// session, or a KVM session followed by a TCG one (each starting with `qmp_capabilities`).
 public enum LibvirtReplies {
     /// Loads each session of a `.replies` file; the greeting is synthesized from `query-version`
-    /// (taken from the first session when a later one lacks it), the accelerator from `query-kvm`
-    /// (or, for later sessions, `tcg`).
+    /// (taken from the first session when a later one lacks it), the accelerator from `query-kvm` and the session's
+    /// place: the first of several is `kvm` (or `hvf` when KVM was not enabled), the others `tcg`.
     /// - Throws: ``RecordingError`` naming the file and line.
     public static func load(_ bytes: [UInt8], source: String) throws -> [ReplaySession] {
         var blocks: [(json: ParsedJSON.Node, line: Int)] = []
@@ -81,11 +81,16 @@ public enum LibvirtReplies {
             let version = reply("query-version") ?? firstVersion
             firstVersion = firstVersion ?? version
             arch = reply("query-target")?["arch"]?.stringValue ?? arch
+            // libvirt probes the hardware accelerator first, then again TCG-only (only when there is one): a first
+            // session of several ran KVM when query-kvm says so, else libvirt's other one, Hypervisor.framework
+            // (`hvf`, the `+hvf` files recorded on macOS); a lone session or a later one ran TCG.
             let accelerator: String
-            if let kvm = reply("query-kvm") {
+            if number == 0 && sessions.count > 1 {
+                accelerator = reply("query-kvm").map { $0["enabled"]?.boolValue == true } ?? true ? "kvm" : "hvf"
+            } else if let kvm = reply("query-kvm") {
                 accelerator = kvm["enabled"]?.boolValue == true ? "kvm" : "tcg"
             } else {
-                accelerator = number == 0 && sessions.count > 1 ? "kvm" : "tcg"
+                accelerator = "tcg"
             }
             guard let version else {
                 throw RecordingError(file: source, line: 0, reason: "no query-version reply to make a greeting from")

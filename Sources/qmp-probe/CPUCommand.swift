@@ -106,7 +106,7 @@ struct CPUCommand: AsyncParsableCommand {
             if accelerator == "kvm", socket == nil, replay == nil, !QEMUBinary.kvmUsable {
                 throw ProberError.invalidInput("--accel kvm: /dev/kvm is not usable here")
             }
-            var cpuSpec: GuestCPUSpec
+            var cpuSpec: CPUSpec
             var optional: Set<String> = []
             var check: String?
             if let cpu = guestDomain?.cpu {
@@ -114,7 +114,7 @@ struct CPUCommand: AsyncParsableCommand {
                 optional = cpu.optionalFeatures
                 check = cpu.check
             } else {
-                cpuSpec = try GuestCPUSpec(parsing: spec!)
+                cpuSpec = try CPUSpec(parsing: spec!)
             }
             let source: GuestCPUChecker.Source
             if let socket { source = .monitor(.unix(path: socket)) }
@@ -150,7 +150,7 @@ struct CPUCommand: AsyncParsableCommand {
         let destination: GuestSide = try to.map(GuestSide.classify) ?? .live(binary: qemu)
         var checker = GuestABIChecker(source: source, destination: destination)
         let cpuAccelerator = accelerator ?? (QEMUBinary.kvmUsable ? "kvm" : "tcg")
-        checker.cpu = try domain?.cpu.map { $0.spec(accelerator: cpuAccelerator).description } ?? spec.map { try GuestCPUSpec(parsing: $0).description }
+        checker.cpu = try domain?.cpu.map { $0.spec(accelerator: cpuAccelerator).commandLine } ?? spec.map { try CPUSpec(parsing: $0).commandLine }
         checker.machines = machines
         checker.topology = topology
         checker.accelerator = accelerator

@@ -132,7 +132,7 @@ struct LiveGuestABITests {
         checker.live = true
         checker.machines = ["pc-q35-7.2"]
         checker.topology = try SMPTopology(parsing: "2,sockets=1,cores=1,threads=2")
-        let result = try await checker.run(spec: try GuestCPUSpec(parsing: "Skylake-Client-noTSX-IBRS"))
+        let result = try await checker.run(spec: try CPUSpec(parsing: "Skylake-Client-noTSX-IBRS"))
         let ht = try #require(result.mismatches.first { $0.feature == "ht" }, "\(result.mismatches)")
         #expect(ht.cause == .topology && ht.realized && !ht.predicted)
         #expect(result.text.contains(", smp 2,sockets=1,cores=1,threads=2"))

@@ -21,7 +21,7 @@ struct LiveGuestCPUTests {
         var checker = GuestCPUChecker(source: .launch(binary: nil), accelerator: accelerator)
         checker.live = true
         checker.machines = machines
-        return try await checker.run(spec: GuestCPUSpec(parsing: spec))
+        return try await checker.run(spec: CPUSpec(parsing: spec))
     }
 
     @Test("dropped features equal QEMU's unavailable-features; prediction equals the realized CPU",

@@ -7,14 +7,14 @@ import Testing
 struct GuestCPUTests {
     @Test("-cpu strings parse: +f, -f, f=on|off, properties, later elements win")
     func parseSpec() throws {
-        let spec = try GuestCPUSpec(parsing: "Haswell-noTSX,+x2apic,-hle,vmx=off,model-id=Foo Bar,hle=on,level=13")
+        let spec = try CPUSpec(parsing: "Haswell-noTSX,+x2apic,-hle,vmx=off,model-id=Foo Bar,hle=on,level=13")
         #expect(spec.model == "Haswell-noTSX")
         #expect(spec.requested == ["x2apic": true, "hle": true, "vmx": false])
         #expect(spec.properties.map(\.name) == ["model-id", "level"])
-        #expect(try GuestCPUSpec(parsing: "max").features.isEmpty)
-        #expect(throws: ProberError.self) { try GuestCPUSpec(parsing: ",+x2apic") }
-        #expect(throws: ProberError.self) { try GuestCPUSpec(parsing: "qemu64,+") }
-        #expect(throws: ProberError.self) { try GuestCPUSpec(parsing: "qemu64,,+aes") }
+        #expect(try CPUSpec(parsing: "max").features.isEmpty)
+        #expect(throws: ProberError.self) { try CPUSpec(parsing: ",+x2apic") }
+        #expect(throws: ProberError.self) { try CPUSpec(parsing: "qemu64,+") }
+        #expect(throws: ProberError.self) { try CPUSpec(parsing: "qemu64,,+aes") }
     }
 
     @Test("libvirt <cpu> XML: custom with policies and libvirt spellings; host-model; errors")
@@ -54,7 +54,7 @@ struct GuestCPUTests {
         let all = ["sse2", "vme", "x2apic", "kvmclock", "svm", "pni", "aes"]
         func set(_ on: [String]) -> [String: Bool] { Dictionary(uniqueKeysWithValues: all.map { ($0, on.contains($0)) }) }
         let inputs = GuestCPUPredictor.Inputs(
-            spec: try GuestCPUSpec(parsing: "Test,+aes"), accelerator: "kvm", version: QEMUVersion(major: 7, minor: 2, micro: 0),
+            spec: try CPUSpec(parsing: "Test,+aes"), accelerator: "kvm", version: QEMUVersion(major: 7, minor: 2, micro: 0),
             arch: "x86_64",
             plain: Self.expansion(set(["sse2", "vme", "x2apic", "kvmclock", "pni"])),
             withRequests: Self.expansion(set(["sse2", "vme", "x2apic", "kvmclock", "pni", "aes"])),
@@ -76,7 +76,7 @@ struct GuestCPUTests {
         var checker = GuestCPUChecker(source: .replay(path: ProberTestSupport.recorded("qemu-7.2-x86_64-kvm.jsonl")),
                                       accelerator: "kvm")
         checker.live = false
-        let result = try await checker.run(spec: GuestCPUSpec(parsing: "qemu64"))
+        let result = try await checker.run(spec: CPUSpec(parsing: "qemu64"))
         #expect(result.version.description == "7.2.22")
         #expect(result.added.map(\.feature).contains("x2apic"))
         #expect(result.dropped.first { $0.feature == "pni" }?.cause == .hostFiltering)
@@ -89,7 +89,7 @@ struct GuestCPUTests {
     func replayUnknownModel() async throws {
         let checker = GuestCPUChecker(source: .replay(path: ProberTestSupport.recorded("qemu-7.2-x86_64-tcg.jsonl")), accelerator: "tcg")
         do {
-            _ = try await checker.run(spec: GuestCPUSpec(parsing: "Skylake-Clinet"))
+            _ = try await checker.run(spec: CPUSpec(parsing: "Skylake-Clinet"))
             Issue.record("expected an error")
         } catch let error as ProberError {
             #expect(error.description.contains("'Skylake-Client'"))
@@ -98,7 +98,7 @@ struct GuestCPUTests {
 
     @Test("replayed guest CPU checks of Haswell-noTSX,+x2apic,-hle,vmx=off recorded under KVM and TCG (QEMU 7.2)")
     func replayRecordedChecks() async throws {
-        let spec = try GuestCPUSpec(parsing: "Haswell-noTSX,+x2apic,-hle,vmx=off")
+        let spec = try CPUSpec(parsing: "Haswell-noTSX,+x2apic,-hle,vmx=off")
         // KVM: read from the recording by hand, Haswell-noTSX's unavailable-features on this host.
         let kvmBlockers: Set<String> = ["pni", "pclmulqdq", "ssse3", "fma", "pcid", "sse4.1", "sse4.2", "movbe", "popcnt", "aes",
                                         "xsave", "avx", "f16c", "rdrand", "fsgsbase", "bmi1", "avx2", "smep", "bmi2", "erms",

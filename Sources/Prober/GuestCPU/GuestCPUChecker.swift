@@ -42,7 +42,7 @@ public struct GuestCPUChecker: Sendable {
     /// Checks `spec`.
     /// - Throws: ``ProberError/invalidInput(_:)`` for an unknown model or feature (with the nearest known names;
     ///   no guest is started), ``ProberError`` for QEMU failures.
-    public func run(spec: GuestCPUSpec) async throws -> GuestCPUResult {
+    public func run(spec: CPUSpec) async throws -> GuestCPUResult {
         switch source {
         case .launch(let explicit):
             let binary = try QEMUBinary.locate(explicit: explicit)
@@ -112,7 +112,7 @@ public struct GuestCPUChecker: Sendable {
 
     // MARK: Prediction inputs
 
-    private func gatherInputs(client: QMPClient, spec: GuestCPUSpec,
+    private func gatherInputs(client: QMPClient, spec: CPUSpec,
                               reference: (String, CPUModelExpansion)?) async throws -> GuestCPUPredictor.Inputs {
         guard let version = client.greeting?.version else { throw ProberError.qmp(.invalidState("not connected")) }
         let definitions = try await call(client, "query-cpu-definitions").arrayValue?.compactMap(CPUDefinition.init) ?? []
@@ -136,7 +136,7 @@ public struct GuestCPUChecker: Sendable {
                 + (suggestions.isEmpty ? "" : "; did you mean \(suggestions.map { "'\($0)'" }.joined(separator: ", "))?"))
         }
         var props = JSONObject()
-        for (name, enabled) in spec.features { props[name] = .bool(enabled) }
+        for (name, request) in spec.features { props[name] = .bool(request != .off) }
         for (name, value) in spec.properties { props[name] = Int64(value).map(JSON.int) ?? .string(value) }
         let withRequests = props.isEmpty ? plainExpansion : try await expand(client, "static", expanded, props: props)
         let hostNames = FeatureNames(canonical: hostExpansion.props.keys, arch: arch)
@@ -159,8 +159,8 @@ public struct GuestCPUChecker: Sendable {
         }
     }
 
-    private func realize(binary: String, spec: GuestCPUSpec, machine: String?) async throws -> RealizedCPU {
-        let guest = GuestConfiguration(cpu: spec.description, machine: machine, topology: topology, accelerator: accelerator)
+    private func realize(binary: String, spec: CPUSpec, machine: String?) async throws -> RealizedCPU {
+        let guest = GuestConfiguration(cpu: spec.commandLine, machine: machine, topology: topology, accelerator: accelerator)
         return try await GuestRealization.realize(binary: binary, guest: guest, timeout: timeout)
     }
 

@@ -39,7 +39,7 @@ public struct FeatureChange: Sendable, Equatable {
 /// The guest CPU before start: what was asked for and what QEMU will give, from expansions alone.
 public struct GuestCPUPrediction: Sendable {
     /// The CPU as asked for.
-    public var original: GuestCPUSpec
+    public var original: CPUSpec
     /// Features the original definition turns on: the model's own (estimated without accelerator defaults) plus
     /// the user's requests, canonical names.
     public var requested: Set<String>
@@ -64,7 +64,7 @@ public enum GuestCPUPredictor {
     /// The inputs, all from QEMU's answers.
     public struct Inputs: Sendable {
         /// The spec asked for.
-        public var spec: GuestCPUSpec
+        public var spec: CPUSpec
         /// The accelerator and QEMU version (for the defaults table) and arch.
         public var accelerator: String
         /// QEMU's version.
@@ -86,7 +86,7 @@ public enum GuestCPUPredictor {
         public var optional: Set<String> = []
 
         /// Inputs from their parts.
-        public init(spec: GuestCPUSpec, accelerator: String, version: QEMUVersion, arch: String?, plain: CPUModelExpansion,
+        public init(spec: CPUSpec, accelerator: String, version: QEMUVersion, arch: String?, plain: CPUModelExpansion,
                     withRequests: CPUModelExpansion, reference: (accelerator: String, expansion: CPUModelExpansion)?,
                     hostFeatures: Set<String>?, blockers: [String], optional: Set<String> = []) {
             self.spec = spec

@@ -72,13 +72,13 @@ public struct LibvirtDomainCPU: Sendable, Equatable {
     /// Whether a policy turns the feature on (`require`, `force`, `optional`).
     public static func enables(policy: String) -> Bool { ["require", "force", "optional"].contains(policy) }
 
-    /// The QEMU spec for `accelerator`: the model (``qemuModel(accelerator:)``) and the features, QEMU's spellings.
-    public func spec(accelerator: String) -> GuestCPUSpec {
-        var spec = GuestCPUSpec(model: qemuModel(accelerator: accelerator))
-        for feature in features {
-            spec.features.append((LibvirtFeatureNames.qemuName(forLibvirt: feature.name), Self.enables(policy: feature.policy)))
-        }
-        return spec
+    /// The QEMU spec for `accelerator`: the model (``qemuModel(accelerator:)``) and the features, QEMU's spellings
+    /// (`optional` kept as ``CPUSpec/Request/optional``).
+    public func spec(accelerator: String) -> CPUSpec {
+        CPUSpec(model: qemuModel(accelerator: accelerator), features: features.map { feature in
+            let request: CPUSpec.Request = feature.policy == "optional" ? .optional : (Self.enables(policy: feature.policy) ? .on : .off)
+            return (LibvirtFeatureNames.qemuName(forLibvirt: feature.name), request)
+        })
     }
 
     /// QEMU names of the features requested with `policy='optional'`.

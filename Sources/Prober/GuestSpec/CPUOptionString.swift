@@ -1,7 +1,8 @@
 import Foundation
 
-/// QEMU's `-cpu` option string split into its model and elements: the one reader of that syntax, which the guest
-/// CPU check (``GuestCPUSpec``) and the comparisons (``CPUSpec``) each interpret with their own rules.
+/// QEMU's `-cpu` option string split into its model and elements: the one reader of that syntax, which
+/// ``CPUSpec`` interprets for the guest CPU check (``CPUSpec/init(parsing:)``) and the comparisons
+/// (``CPUSpec/parse(_:)``), each with its own rules.
 ///
 /// `MODEL[,+feat][,-feat][,name=value][,feat]...`: elements are separated by commas, surrounding blanks are
 /// ignored, and a bare name is QEMU's legacy way to turn a feature on.

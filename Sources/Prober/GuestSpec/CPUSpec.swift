@@ -1,8 +1,9 @@
 import Foundation
 
-/// A guest CPU as the user asks for it: a model and feature switches, from QEMU's `-cpu` syntax
-/// (`MODEL[,+feat|-feat|feat=on|off...]`) or a libvirt domain XML's `<cpu>` (`<model>` and
-/// `<feature policy=... name=...>`). Feature names are QEMU's (libvirt's are translated).
+/// A guest CPU as the user asks for it: a model, feature switches and other CPU properties, from QEMU's `-cpu`
+/// syntax (`MODEL[,+feat|-feat|feat=on|off|prop=value...]`) or a libvirt domain XML's `<cpu>` (``LibvirtDomainCPU``).
+/// Feature names are QEMU's (libvirt's are translated). The one spec of the project: the guest CPU check reads it
+/// with ``init(parsing:)`` (every element QEMU takes), the comparisons with ``parse(_:)`` (feature switches only).
 public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
     /// What the spec asks of one feature.
     public enum Request: String, Sendable, Equatable {
@@ -18,11 +19,55 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
     public var model: String
     /// The feature switches in the order given (a later switch of the same feature wins).
     public var features: [(name: String, request: Request)]
+    /// Other CPU properties (`model-id=...`, `level=...`), verbatim, in order.
+    public var properties: [(name: String, value: String)]
 
     /// A spec from its parts.
-    public init(model: String, features: [(name: String, request: Request)] = []) {
+    public init(model: String, features: [(name: String, request: Request)] = [], properties: [(name: String, value: String)] = []) {
         self.model = model
         self.features = features
+        self.properties = properties
+    }
+
+    /// Parses a `-cpu` string as QEMU takes it (``CPUOptionString``): switches and bare names are features, other
+    /// `name=value` elements are kept as properties.
+    /// - Throws: ``ProberError/invalidInput(_:)`` on an empty model or a malformed element.
+    public init(parsing text: String) throws {
+        let option: CPUOptionString
+        do {
+            option = try CPUOptionString(text)
+        } catch {
+            switch error {
+            case .noModel: throw ProberError.invalidInput("the CPU spec '\(text)' does not start with a model name")
+            case .emptyElement: throw ProberError.invalidInput("empty element in the CPU spec '\(text)'")
+            case .malformed(let part): throw ProberError.invalidInput("malformed element '\(part)' in the CPU spec '\(text)'")
+            }
+        }
+        self.init(model: option.model)
+        for element in option.elements {
+            switch element {
+            case .plus(let name), .bare(let name): features.append((name, .on))
+            case .minus(let name): features.append((name, .off))
+            case .assignment(let name, let value):
+                if let enabled = CPUOptionString.Element.switchValue(value) {
+                    features.append((name, enabled ? .on : .off))
+                } else {
+                    properties.append((name, value))
+                }
+            }
+        }
+    }
+
+    /// The last request for each feature as on/off (`optional` asks for it on).
+    public var requested: [String: Bool] { requests.mapValues { $0 != .off } }
+
+    /// The features requested as optional.
+    public var optionalFeatures: Set<String> { Set(requests.filter { $0.value == .optional }.keys) }
+
+    /// The `-cpu` string QEMU is given: features as `+f`/`-f` (an optional one asked for on), then the properties.
+    public var commandLine: String {
+        ([model] + features.map { ($0.request == .off ? "-" : "+") + $0.name } + properties.map { "\($0.name)=\($0.value)" })
+            .joined(separator: ",")
     }
 
     /// The final request per feature (later switches win).
@@ -32,7 +77,7 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
         return result
     }
 
-    /// The spec in `-cpu` syntax (`optional` shown as `feat=optional`).
+    /// The spec in `-cpu` syntax (`optional` shown as `feat=optional`), properties last.
     public var description: String {
         ([model] + features.map { name, request in
             switch request {
@@ -40,13 +85,14 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
             case .off: return "-\(name)"
             case .optional: return "\(name)=optional"
             }
-        }).joined(separator: ",")
+        } + properties.map { "\($0.name)=\($0.value)" }).joined(separator: ",")
     }
 
-    /// Same model and the same switches in the same order.
+    /// Same model, the same switches and the same properties, in the same order.
     public static func == (lhs: CPUSpec, rhs: CPUSpec) -> Bool {
         lhs.model == rhs.model && lhs.features.map(\.name) == rhs.features.map(\.name)
             && lhs.features.map(\.request) == rhs.features.map(\.request)
+            && lhs.properties.map(\.name) == rhs.properties.map(\.name) && lhs.properties.map(\.value) == rhs.properties.map(\.value)
     }
 
     /// Parses QEMU's `-cpu` syntax (``CPUOptionString``), feature switches only:
@@ -100,14 +146,7 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
         guard cpu.mode != "host-model" else {
             throw ProberError.invalidInput("\(source): <cpu mode='host-model'> is not supported here: each host expands it from its own CPU (use custom, host-passthrough or maximum)")
         }
-        let features: [(name: String, request: Request)] = cpu.features.map { feature in
-            let name = LibvirtFeatureNames.qemuName(forLibvirt: feature.name)
-            switch feature.policy {
-            case "optional": return (name, .optional)
-            case let policy: return (name, LibvirtDomainCPU.enables(policy: policy) ? .on : .off)
-            }
-        }
-        return CPUSpec(model: cpu.qemuModel(accelerator: "kvm"), features: features)
+        return cpu.spec(accelerator: "kvm")
     }
 
     private static func isFeatureName(_ name: String) -> Bool {

@@ -20,10 +20,11 @@ let package = Package(
             pkgConfig: "json-c",
             providers: [.apt(["libjson-c-dev"])]
         ),
+        .target(name: "QMPJSON", dependencies: ["CJSONC", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
         .target(
             name: "QMP",
             dependencies: [
-                "CJSONC",
+                "QMPJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -43,27 +44,13 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        .target(name: "QMPFuzzing", dependencies: ["QMP"]),
         .executableTarget(
             name: "qmp-fuzz",
-            dependencies: ["QMP"]
-        ),
-        .executableTarget(
-            name: "qmp-bench",
-            dependencies: ["QMP"],
-            path: "benchmarks/qmp-bench"
-        ),
-        .executableTarget(
-            name: "qmp-load-bench",
-            dependencies: ["QMP"],
-            path: "benchmarks/load-bench"
-        ),
-        .executableTarget(
-            name: "baseline-bench",
-            dependencies: ["Prober", "QMP"],
-            path: "benchmarks/baseline-bench"
+            dependencies: ["QMP", "QMPFuzzing"]
         ),
         .target(name: "FaultInjection", dependencies: ["QMP"], path: "Tests/FaultInjection"),
-        .testTarget(name: "QMPTests", dependencies: ["QMP", "FaultInjection"], exclude: ["FuzzRegressions", "FuzzSeeds"]),
+        .testTarget(name: "QMPTests", dependencies: ["QMP", "QMPFuzzing", "FaultInjection"], exclude: ["FuzzRegressions", "FuzzSeeds"]),
         .testTarget(name: "LiveQEMUTests", dependencies: ["QMP", "Prober", "FaultInjection"]),
         .testTarget(name: "ProberTests", dependencies: ["Prober", "QMP", "FaultInjection"]),
     ],

@@ -62,7 +62,7 @@ if ! "$PYTHON" -c 'import qemu.qmp' 2>/dev/null; then
 fi
 
 say "building qmp-bench (release)"
-(cd "$ROOT" && swift build -c release --product qmp-bench --scratch-path .build-bench >&2) \
+(cd "$ROOT" && swift build --package-path benchmarks -c release --product qmp-bench --scratch-path .build-bench >&2) \
     || die "the qmp-bench build failed"
 SWIFT_PEER="$ROOT/.build-bench/release/qmp-bench"
 

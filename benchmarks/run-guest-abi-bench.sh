@@ -14,8 +14,8 @@ ACCELS=${ACCELS:-$([[ -w /dev/kvm ]] && echo "kvm tcg" || echo tcg)}
 CPU=${CPU:-EPYC}
 MACHINE=${MACHINE:-pc-i440fx-7.2}
 SMP=${SMP:-4,sockets=1,cores=2,threads=2}
-swift build -c release --product qmp-probe --scratch-path .build-bench >&2
-probe="$(swift build -c release --scratch-path .build-bench --show-bin-path)/qmp-probe"
+swift build -c release --product qmp-probe --scratch-path .build-release >&2
+probe="$(swift build -c release --scratch-path .build-release --show-bin-path)/qmp-probe"
 old=$(command -v qemu-system-x86_64)
 new=$(scripts/fetch-qemu-backports.sh --quiet | tail -n 1)
 work=$(mktemp -d)

@@ -83,10 +83,10 @@ case $BUILD in
 esac
 say "building qmp-probe and qmp-bench (release, $BUILD)"
 (cd "$ROOT" && swift build -c release "${BUILD_FLAGS[@]}" --product qmp-probe --scratch-path "$SCRATCH" >&2 \
-    && swift build -c release "${BUILD_FLAGS[@]}" --product qmp-bench --scratch-path "$SCRATCH" >&2) \
+    && swift build --package-path benchmarks -c release "${BUILD_FLAGS[@]}" --product qmp-bench --scratch-path "$SCRATCH-benchmarks" >&2) \
     || die "the build failed"
 PROBE="$SCRATCH/release/qmp-probe"
-QMP_BENCH="$SCRATCH/release/qmp-bench"
+QMP_BENCH="$SCRATCH-benchmarks/release/qmp-bench"
 
 KVM=0
 [[ -r /dev/kvm && -w /dev/kvm ]] && KVM=1

@@ -1,5 +1,6 @@
 import Foundation
 import QMP
+import QMPFuzzing
 
 #if QMP_FUZZING
 /// libFuzzer's entry point: runs one input through ``QMPFuzzHarness`` and crashes on any violated invariant.

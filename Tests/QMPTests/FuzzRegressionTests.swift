@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import QMP
+@testable import QMPFuzzing
 
 /// Replays the fuzzer's crash inputs and the hand-made seeds through the function the fuzzer runs.
 struct FuzzRegressionTests {

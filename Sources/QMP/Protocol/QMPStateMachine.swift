@@ -56,7 +56,7 @@ public struct QMPStateMachine<Token> {
     private var queue: [Request] = []
     private var queueHead = 0
     /// In-band commands sent and not yet answered.
-    private(set) var inFlight = 0
+    package private(set) var inFlight = 0
     private var nextID: Int64 = 1
     /// Ids reserved and not yet submitted.
     private var reserved: Set<Int64> = []

@@ -1,3 +1,4 @@
+import QMP
 /// Runs one input of arbitrary bytes through the stream decoder and the message model and checks their
 /// invariants. The libFuzzer target `qmp-fuzz` crashes on any violation it reports; the regression tests
 /// replay every saved input through the same function.

@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 /// A JSON value as QMP carries it: ordered object keys, exact 64-bit integers,
 /// doubles, UTF-8 strings and null.
 ///
-/// This is the one Swift type that wraps json-c: parsing (``JSON/parse(_:maxDepth:)-8q7pl``
+/// This is the one Swift type that wraps json-c: parsing (`JSON.parse(_:maxDepth:)`
 /// and ``JSONStreamParser``) goes through json-c's tokener; nothing outside
 /// `Sources/QMP/JSON` touches the C API.
 public enum JSON: Sendable {

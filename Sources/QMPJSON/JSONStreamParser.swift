@@ -3,7 +3,7 @@ import CJSONC
 /// Splits a byte stream into JSON values with json-c's incremental tokener.
 ///
 /// QMP is a stream of JSON objects that reads may split or merge at any byte. Feed each read to
-/// ``feed(_:_:)``; every complete value is handed to the callback with its exact text. Whitespace
+/// `feed(_:_:)`; every complete value is handed to the callback with its exact text. Whitespace
 /// between values is skipped. Memory stays bounded: a value whose text grows beyond
 /// ``maxMessageSize`` bytes, or nests deeper than ``maxDepth``, ends the stream with a
 /// ``JSONStreamError``, and the parser must not be fed again.
@@ -150,7 +150,7 @@ public final class JSONStreamParser {
         }
     }
 
-    /// Convenience for byte arrays: see ``feed(_:_:)``.
+    /// Convenience for byte arrays: see `feed(_:_:)`.
     public func feed(_ bytes: [UInt8], _ emit: (JSON, ArraySlice<UInt8>) throws -> Void) throws {
         try bytes.withUnsafeBytes { try feed($0, emit) }
     }

@@ -80,7 +80,7 @@ public struct KernelIdentity: Sendable, Hashable {
     }
 }
 
-/// The host CPU: its signature and microcode (``HostCPUSignature``) and the feature flags the kernel shows.
+/// The host CPU: its signature and microcode (`HostCPUSignature`) and the feature flags the kernel shows.
 public struct HostCPUIdentity: Sendable, Hashable {
     /// Vendor, family, model, stepping, microcode, model name.
     public var signature: HostCPUSignature
@@ -187,7 +187,7 @@ public struct SystemEnvironment: CacheKeyEnvironment {
 /// Everything that can change the result of a live probe: the QEMU binary (path, device, inode, size, ctime,
 /// mtime), the kernel (release, build, command line), access to `/dev/kvm` and the device's identity (a reloaded
 /// `kvm` module recreates it, possibly with other parameters), the host CPU (signature, microcode, flags), the
-/// prober (``ProberVersion/current`` and its executable's identity, so a rebuilt prober never serves an older
+/// prober (`ProberVersion.current` and its executable's identity, so a rebuilt prober never serves an older
 /// build's results) and the options that shape the report.
 public struct CacheKey: Sendable, Hashable {
     /// The QEMU binary probed.
@@ -200,7 +200,7 @@ public struct CacheKey: Sendable, Hashable {
     public var kvmDevice: FileIdentity?
     /// The host CPU.
     public var hostCPU: HostCPUIdentity?
-    /// ``ProberVersion/current``.
+    /// `ProberVersion.current`.
     public var proberVersion: String
     /// The running prober executable.
     public var proberExecutable: FileIdentity?

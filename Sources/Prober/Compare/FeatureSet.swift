@@ -110,7 +110,7 @@ public struct FeatureSet: Sendable, Hashable {
         return true
     }
 
-    /// Hashes the words without trailing zeros, consistently with ``==``.
+    /// Hashes the words without trailing zeros, consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         var end = words.count
         while end > 0 && words[end - 1] == 0 { end -= 1 }

@@ -55,7 +55,7 @@ public struct GuestABIDifference: Sendable, Equatable {
     /// What libvirt does with `check='partial'` at a new start.
     public var libvirtPartial: String
 
-    /// A difference from its parts; the direction and libvirt's verdicts follow from them (``libvirtVerdicts(feature:direction:src:dst:cause:)``).
+    /// A difference from its parts; the direction and libvirt's verdicts follow from them (`libvirtVerdicts(feature:direction:src:dst:cause:)`).
     public init(feature: String, isFeature: Bool, machine: String, src: Value, dst: Value, cause: FeatureCause, detail: String) {
         self.feature = feature
         self.isFeature = isFeature

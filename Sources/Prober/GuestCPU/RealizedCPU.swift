@@ -4,7 +4,7 @@ import QMP
 /// machine type it resolved to, the topology, the accelerator and the value of every CPU feature.
 ///
 /// It is what `qmp-probe cpu --live --json` saves per machine type (``json``, read back by
-/// ``init(json:source:)``), so that a later run can compare a new QEMU with it (``GuestABIReport``).
+/// ``init(json:source:at:)``), so that a later run can compare a new QEMU with it (``GuestABIReport``).
 public struct RealizedCPU: Sendable, Equatable {
     /// QEMU's version (with its package string).
     public var version: QEMUVersion

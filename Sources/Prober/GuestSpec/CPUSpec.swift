@@ -29,7 +29,7 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
         self.properties = properties
     }
 
-    /// Parses a `-cpu` string as QEMU takes it (``CPUOptionString``): switches and bare names are features, other
+    /// Parses a `-cpu` string as QEMU takes it (`CPUOptionString`): switches and bare names are features, other
     /// `name=value` elements are kept as properties.
     /// - Throws: ``ProberError/invalidInput(_:)`` on an empty model or a malformed element.
     public init(parsing text: String) throws {
@@ -95,7 +95,7 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
             && lhs.properties.map(\.name) == rhs.properties.map(\.name) && lhs.properties.map(\.value) == rhs.properties.map(\.value)
     }
 
-    /// Parses QEMU's `-cpu` syntax (``CPUOptionString``), feature switches only:
+    /// Parses QEMU's `-cpu` syntax (`CPUOptionString`), feature switches only:
     /// `MODEL[,+feat|-feat|feat=on|off|true|false|yes|no...]`.
     /// - Throws: ``ProberError/invalidInput(_:)`` for an empty model or an element that is not a feature switch
     ///   (other CPU properties and QEMU's legacy bare names are refused: a comparison could not account for them).

@@ -42,7 +42,7 @@ public final class PrivateDirectory: Sendable {
 
     private static let staleRemoved = Mutex(false)
 
-    /// Removes the stale directories in ``parent`` the first time it is called in this process (a later call does
+    /// Removes the stale directories in `parent` the first time it is called in this process (a later call does
     /// nothing: what a dead process left is gone after the first).
     public static func removeStaleOnce() {
         guard staleRemoved.withLock({ done in defer { done = true }; return !done }) else { return }

@@ -151,7 +151,7 @@ public struct ProbeRunner: Sendable {
     }
 
     /// The report of `probes`, exactly as ``ProbeReport/compute(probes:source:binary:against:)`` computes it, with
-    /// every accelerator's models computed in `parts` slices side by side (see ``computeSection(_:reference:parts:)``).
+    /// every accelerator's models computed in `parts` slices side by side (see `computeSection(_:reference:parts:)`).
     public static func computeReport(probes: [AcceleratorProbe], source: String, binary: String? = nil,
                                      against: [String: (label: String, probe: AcceleratorProbe)] = [:],
                                      parts: Int = defaultParts) async -> ProbeReport {

@@ -9,7 +9,7 @@ extension ProbeReport {
         try self.init(node: try text.withUnsafeBytes { try ParsedJSON(parsing: $0) }.rootNode, source: source)
     }
 
-    /// Reads a report from the text of its JSON, straight from json-c's parse (no intermediate ``JSON`` value).
+    /// Reads a report from the text of its JSON, straight from json-c's parse (no intermediate `JSON` value).
     /// - Throws: ``ProberError/invalidInput(_:)`` naming `source`, for text that is not JSON or not a report.
     public init(parsing bytes: [UInt8], source: String) throws {
         let document: ParsedJSON

@@ -32,7 +32,7 @@ public struct ModelQuerySession: Sendable {
 
     /// Connects (starting QEMU when asked), runs `body` with the negotiated client, and always stops what it started.
     /// - Throws: what `body` throws; ``ProberError`` when QEMU cannot be found, started or reached;
-    ///   ``QMP/QMPError/invalidState(_:)`` when the recording cannot be written.
+    ///   `QMPError.invalidState` when the recording cannot be written.
     public func run<R: Sendable>(_ body: @Sendable (QMPClient) async throws -> R) async throws -> R {
         var configuration = QMPClient.Configuration()
         configuration.commandTimeout = timeout

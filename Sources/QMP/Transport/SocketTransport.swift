@@ -5,7 +5,7 @@ import NIOPosix
 
 /// A QMP connection over a socket (Unix domain, TCP, or an already-connected descriptor), with SwiftNIO.
 ///
-/// Inbound bytes are split into messages by ``JSONStreamParser`` on the event loop. Reading pauses
+/// Inbound bytes are split into messages by `JSONStreamParser` on the event loop. Reading pauses
 /// while more than ``highWatermark`` messages wait for the client, so memory stays bounded
 /// even when the server floods events.
 public struct SocketTransport: QMPTransport {

@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "FaultInjection", dependencies: ["QMP"], path: "Tests/FaultInjection"),
         .testTarget(name: "QMPTests", dependencies: ["QMP", "FaultInjection"], exclude: ["FuzzRegressions", "FuzzSeeds"]),
         .testTarget(name: "LiveQEMUTests", dependencies: ["QMP", "Prober", "FaultInjection"]),
-        .testTarget(name: "ProberTests", dependencies: ["Prober", "QMP"]),
+        .testTarget(name: "ProberTests", dependencies: ["Prober", "QMP", "FaultInjection"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -221,6 +221,23 @@ final class FakeQMPServer: @unchecked Sendable {
         }
     }
 
+    /// Blocks until the client has read every byte sent so far: a Unix socket's sent bytes stay in its output queue
+    /// (`SIOCOUTQ`) until the peer reads them. What is sent next therefore reaches the client in a read of its own.
+    func waitUntilClientRead() throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(ioTimeout * 1000))
+        while true {
+            var queued: Int32 = 0
+            guard ioctl(descriptor, UInt(TIOCOUTQ), &queued) == 0 else {
+                throw FakeServerError("ioctl(SIOCOUTQ) failed: \(String(cString: strerror(errno)))")
+            }
+            if queued == 0 { return }
+            guard ContinuousClock.now < deadline else {
+                throw FakeServerError("the client did not read the \(queued) bytes sent within \(ioTimeout) s")
+            }
+            usleep(1000)
+        }
+    }
+
     /// Sends several pieces as separate writes (so tests control where reads may split).
     func send(pieces: [String], pause: Double = 0) throws {
         for (index, piece) in pieces.enumerated() {

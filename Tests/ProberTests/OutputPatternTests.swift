@@ -24,5 +24,7 @@ struct OutputPatternTests {
         #expect(OutputPattern.firstMissing(["one", "three"].map(OutputPattern.init), in: output)?.text == "three")
         #expect(OutputPattern.firstMissing(["three", "...", "one"].map(OutputPattern.init), in: output)?.text == "one")
         #expect(OutputPattern.firstMissing(["five"].map(OutputPattern.init), in: output)?.text == "five")
+        #expect(OutputPattern.firstMissing(["header", "", "one"].map(OutputPattern.init), in: output) == nil)
+        #expect(OutputPattern("").matches(""))
     }
 }

@@ -81,19 +81,19 @@ struct CPUCommandLineTests {
             ("added/0", #"{"feature":"kvm-asyncpf","enabled":true,"cause":"accelerator-default","detail":"kvm sets kvm-asyncpf=on"}"#),
             ("mismatches", "[]"),
         ]).check()
-        let directory = try Subprocess.makeTemporaryDirectory(prefix: "qmp-cli-")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try """
+        let xml = """
             <domain type='kvm'>
               <cpu mode='custom' match='exact' check='partial'>
                 <model fallback='forbid'>Haswell-noTSX</model>
               </cpu>
             </domain>
-            """.write(toFile: directory + "/guest.xml", atomically: true, encoding: .utf8)
-        try await JSONCommandCase(arguments: ["cpu", "--domain", directory + "/guest.xml", "--replay", Self.tcg, "--accel", "tcg", "--json"],
-                                  status: 1, schema: "cpu-check", fields: [
-            ("original/spec", #""Haswell-noTSX""#),
-            ("dropped/3/feature", #""x2apic""#),
-        ]).check()
+            """
+        try await CommandLineTestSupport.withFile("guest.xml", contents: xml) { domain in
+            try await JSONCommandCase(arguments: ["cpu", "--domain", domain, "--replay", Self.tcg, "--accel", "tcg", "--json"],
+                                      status: 1, schema: "cpu-check", fields: [
+                ("original/spec", #""Haswell-noTSX""#),
+                ("dropped/3/feature", #""x2apic""#),
+            ]).check()
+        }
     }
 }

@@ -27,6 +27,14 @@ enum CommandLineTestSupport {
         return result.outcome
     }
 
+    /// Runs `body` with the path of a new file `name` holding `contents`, in a private directory removed afterwards.
+    static func withFile(_ name: String, contents: String, _ body: (String) async throws -> Void) async throws {
+        let directory = try Subprocess.makeTemporaryDirectory(prefix: "qmp-cli-")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try contents.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+        try await body(directory + "/" + name)
+    }
+
     /// The value at `path` in `json`: `/`-separated object keys, array indexes, or `KEY=VALUE` for the first array
     /// element whose `KEY` is the string `VALUE` (`accelerators/kvm/models/name=max/added`).
     static func value(at path: String, in json: JSON) -> JSON? {

@@ -102,8 +102,9 @@ struct CommandLineTests {
         CommandLineCase(["probe", "--accel", "hvf"], exit: 2, stderr: ["Error: --accel must be kvm, tcg or all"]),
     ]
 
-    @Test("probe", arguments: probeRows)
-    func probe(_ row: CommandLineCase) async throws {
+    /// Every row of text output: probe, compare, baseline, and the errors before any QEMU is asked.
+    @Test("the invocations: exit status and hand-checked lines", arguments: probeRows + compareRows + baselineRows + offlineErrorRows)
+    func rows(_ row: CommandLineCase) async throws {
         if row.arguments.contains(Self.tcg72Result) { try await ResultFiles.shared.make(Self.tcg72Result, ["probe", "--replay", Self.tcg72, "--json"]) }
         try await CommandLineTestSupport.check(row)
     }
@@ -146,17 +147,9 @@ struct CommandLineTests {
         ]),
     ]
 
-    @Test("compare", arguments: compareRows)
-    func compare(_ row: CommandLineCase) async throws {
-        try await CommandLineTestSupport.check(row)
-    }
-
     @Test("compare --domain: the <cpu> of a libvirt domain XML (x2apic disabled, Haswell runs on 7.2's TCG)")
     func compareDomain() async throws {
-        let directory = try Subprocess.makeTemporaryDirectory(prefix: "qmp-cli-")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let domain = directory + "/guest.xml"
-        try """
+        let xml = """
             <domain type='kvm'>
               <name>guest</name>
               <cpu mode='custom' match='exact'>
@@ -164,17 +157,19 @@ struct CommandLineTests {
                 <feature policy='disable' name='x2apic'/>
               </cpu>
             </domain>
-            """.write(toFile: domain, atomically: true, encoding: .utf8)
-        try await CommandLineTestSupport.check(CommandLineCase(["compare", Self.host10, Self.host72, "--accel", "tcg", "--domain", domain], exit: 0, stdout: [
-            "cpu: Haswell,-x2apic",
-            "",
-            "== tcg: 1 model, 1 compatible, 0 blocked",
-            "Haswell  compatible  filtered on SRC: hle invpcid pcid rtm tsc-deadline",
-            "...",
-            "result: compatible (everything asked for)",
-        ]))
-        try await CommandLineTestSupport.check(CommandLineCase(["compare", Self.host10, Self.host72, "--domain", directory + "/missing.xml"],
-                                                               exit: 2, stderr: ["qmp-probe: \(directory)/missing.xml: cannot be read"]))
+            """
+        try await CommandLineTestSupport.withFile("guest.xml", contents: xml) { domain in
+            try await CommandLineTestSupport.check(CommandLineCase(["compare", Self.host10, Self.host72, "--accel", "tcg", "--domain", domain], exit: 0, stdout: [
+                "cpu: Haswell,-x2apic",
+                "",
+                "== tcg: 1 model, 1 compatible, 0 blocked",
+                "Haswell  compatible  filtered on SRC: hle invpcid pcid rtm tsc-deadline",
+                "...",
+                "result: compatible (everything asked for)",
+            ]))
+            try await CommandLineTestSupport.check(CommandLineCase(["compare", Self.host10, Self.host72, "--domain", domain + ".missing"],
+                                                                   exit: 2, stderr: ["qmp-probe: \(domain).missing: cannot be read"]))
+        }
     }
 
     static let baselineRows: [CommandLineCase] = [
@@ -205,11 +200,6 @@ struct CommandLineTests {
             "qmp-probe: /nonexistent-fleet: cannot be read (No such file or directory)",
         ]),
     ]
-
-    @Test("baseline", arguments: baselineRows)
-    func baseline(_ row: CommandLineCase) async throws {
-        try await CommandLineTestSupport.check(row)
-    }
 
     static let jsonRows: [JSONCommandCase] = [
         JSONCommandCase(arguments: ["probe", "--replay", kvm10, "--against", kvm72, "--json"], status: 0, schema: "probe-report", fields: [
@@ -268,6 +258,7 @@ struct CommandLineTests {
         ]))
     }
 
+    /// Usage errors and errors before any QEMU is asked (exit status 2), and --help (0).
     static let offlineErrorRows: [CommandLineCase] = [
         CommandLineCase(["exec", "--socket", "/nonexistent/qmp.sock", "query-version"], exit: 2, stderr: [
             "qmp-probe: cannot connect: unix:/nonexistent/qmp.sock: No such file or directory",
@@ -279,11 +270,6 @@ struct CommandLineTests {
         CommandLineCase(["no-such-command"], exit: 2, stderr: ["Error: Unexpected argument 'no-such-command'"]),
         CommandLineCase(["--help"], exit: 0, stdout: ["OVERVIEW: A QMP client and CPU-expansion prober for QEMU."]),
     ]
-
-    @Test("usage errors and errors before any QEMU is asked: exit status 2; --help: 0", arguments: offlineErrorRows)
-    func offlineErrors(_ row: CommandLineCase) async throws {
-        try await CommandLineTestSupport.check(row)
-    }
 }
 
 /// Result files the rows read, each written once per run by the command line itself.

@@ -39,14 +39,17 @@ public struct CommandLineCase: Sendable, CustomStringConvertible {
         public var scratch: String
     }
 
-    /// Runs the row with `executable` in `directory`.
+    /// Runs the row with `executable` in `directory`, one row at a time (``ConcurrencyLimit/commandLine``) and at the
+    /// lowest priority (`nice -n 19`): the tests running meanwhile in the test process keep the CPU they need.
     public func run(_ executable: String, in directory: String, environment: [String: String?] = [:],
                     timeout: Duration = .seconds(300)) async throws -> Result {
         let scratch = try Subprocess.makeTemporaryDirectory(prefix: "qmp-cli-")
         let arguments = self.arguments.map { $0.replacingOccurrences(of: "{TMP}", with: scratch) }
         // sh changes to the directory, then becomes qmp-probe (exec): the status and signals are qmp-probe's own.
-        let outcome = try await Subprocess.run("/bin/sh", ["-c", #"cd "$0" && exec "$@""#, directory, executable] + arguments,
-                                               environment: environment, timeout: timeout)
+        let outcome = try await ConcurrencyLimit.commandLine.run {
+            try await Subprocess.run("/usr/bin/nice", ["-n", "19", "/bin/sh", "-c", #"cd "$0" && exec "$@""#, directory, executable] + arguments,
+                                     environment: environment, timeout: timeout)
+        }
         var failures: [String] = []
         if outcome.exitStatus != status {
             failures.append("exit status \(outcome.exitStatus.map(String.init) ?? "none (signal \(outcome.signal ?? 0))"), expected \(status)")

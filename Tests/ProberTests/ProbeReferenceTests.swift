@@ -1,12 +1,23 @@
+import FaultInjection
 import Foundation
 import Prober
 import QMP
 import Testing
 
 /// `probe --against`'s references: a `probe --json` result gives the `added`/`removed` its raw recording gives.
+///
+/// Each test replays several whole probes (seconds of CPU): it runs alone in a child copy of the test binary
+/// (``IsolatedTest``), so that it does not hold this process's few cooperative threads from the tests whose fake
+/// servers wait a few seconds at most.
 struct ProbeReferenceTests {
+    static func alone(_ name: String, _ body: () async throws -> Void) async throws {
+        guard let outcome = try await IsolatedTest.run("ProbeReferenceTests.\(name)", filter: "ProberTests.ProbeReferenceTests/\(name)\\(",
+                                                       here: body) else { return }
+        #expect(IsolatedTest.passed(outcome), "the test failed alone: \(outcome)")
+    }
+
     @Test("QEMU 10.0 under KVM against 7.2's JSON result: the same added/removed as against 7.2's raw recording")
-    func jsonResultAsReference() async throws {
+    func jsonResultAsReference() async throws { try await Self.alone("jsonResultAsReference") {
         let old = ProberTestSupport.recorded("qemu-7.2-x86_64-kvm.jsonl")
         let new = ProberTestSupport.recorded("qemu-10.0-x86_64-kvm.jsonl")
         let raw = try #require(try await ProbeRunner(source: .replay(path: old, mode: .matching)).gather().probes.first)
@@ -31,15 +42,15 @@ struct ProbeReferenceTests {
         #expect(max.added == ["amd-psfd", "erms", "fsrm", "gds-no", "kvm-asyncpf-vmexit", "lfence-always-serializing",
                               "overflow-recov", "rfds-no", "succor"])
         #expect(max.removed == [])
-    }
+    } }
 
     @Test("a recording and a libvirt .replies file give one reference per accelerator they hold")
-    func recordingAndReplies() async throws {
+    func recordingAndReplies() async throws { try await Self.alone("recordingAndReplies") {
         let tcg = ProberTestSupport.recorded("qemu-7.2-x86_64-tcg.jsonl")
         #expect(try await ProbeReference.load(tcg).mapValues(\.label) == ["tcg": "tcg in QEMU 7.2.22 (\(tcg))"])
         let corpus = try #require(ProberTestSupport.libvirtCorpus)
         let replies = corpus + "/caps_4.2.0.x86_64.replies"
         #expect(try await ProbeReference.load(replies).mapValues(\.label)
                 == ["kvm": "kvm in QEMU 4.2.0 (\(replies))", "tcg": "tcg in QEMU 4.2.0 (\(replies))"])
-    }
+    } }
 }

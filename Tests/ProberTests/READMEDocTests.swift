@@ -63,8 +63,8 @@ struct READMEDocTests {
     }
 
     /// Runs the example's commands in one bash, in a scratch directory where `recorded-sessions` is the repository's,
-    /// with the built `qmp-probe` first on PATH and a private cache; returns each command's output (stdout and stderr,
-    /// as a console shows them).
+    /// with the built `qmp-probe` first on PATH and a private cache, one at a time and at the lowest priority (as the
+    /// command-line rows); returns each command's output (stdout and stderr, as a console shows them).
     static func run(_ example: ConsoleExample) async throws -> [String] {
         let scratch = try Subprocess.makeTemporaryDirectory(prefix: "qmp-doc-")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -80,10 +80,12 @@ struct READMEDocTests {
     }
 
     private static func runIn(_ directory: String, script: String) async throws -> String {
-        let outcome = try await Subprocess.run("/bin/bash", ["-c", #"cd "$0" && eval "$1""#, directory, script], environment: [
-            "PATH": BuiltProducts.directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
-            "XDG_CACHE_HOME": directory + "/cache",
-        ], timeout: .seconds(300))
+        let outcome = try await ConcurrencyLimit.commandLine.run {
+            try await Subprocess.run("/usr/bin/nice", ["-n", "19", "/bin/bash", "-c", #"cd "$0" && eval "$1""#, directory, script], environment: [
+                "PATH": BuiltProducts.directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+                "XDG_CACHE_HOME": directory + "/cache",
+            ], timeout: .seconds(300))
+        }
         try #require(!outcome.timedOut, "\(outcome)")
         return outcome.stdout
     }

@@ -170,7 +170,11 @@ struct ProbeCommand: AsyncParsableCommand {
             throw ProbeExit.fail(error.description)
         }
         var options = ["accel=" + accelerators.joined(separator: ",")]
-        if let against { options.append("against=" + (FileIdentity.of(against)?.summary ?? against)) }
+        if let against {
+            // Each file of `[LABEL=]PATH[,PATH...]` by its identity: a changed reference is a new key.
+            let paths = (try? HostResultLoader.parseArgument(against).paths) ?? [against]
+            options.append("against=" + paths.map { FileIdentity.of($0)?.summary ?? $0 }.joined(separator: ","))
+        }
         guard let key = CacheKey(binary: binary, options: options),
               let directory = ProbeCache.defaultDirectory() else { return nil }
         do {

@@ -13,13 +13,14 @@ struct LiveCommandLineTests {
         return url.path
     }()
 
-    /// Runs `row` with the built `qmp-probe` in the repository, a private cache, and records every difference.
+    /// Runs `row` with the built `qmp-probe` in the repository with `cache` as `XDG_CACHE_HOME` (by default a private
+    /// one for this row), and records every difference.
     @discardableResult
-    static func check(_ row: CommandLineCase) async throws -> Subprocess.Outcome {
+    static func check(_ row: CommandLineCase, cache: String? = nil) async throws -> Subprocess.Outcome {
         let executable = try #require(BuiltProducts.qmpProbe, "qmp-probe is not built next to the tests: run swift build --build-tests")
-        let cache = try Subprocess.makeTemporaryDirectory(prefix: "qmp-cli-cache-")
-        defer { try? FileManager.default.removeItem(atPath: cache) }
-        let result = try await row.run(executable, in: Self.repository, environment: ["XDG_CACHE_HOME": cache])
+        let privateCache = try Subprocess.makeTemporaryDirectory(prefix: "qmp-cli-cache-")
+        defer { try? FileManager.default.removeItem(atPath: privateCache) }
+        let result = try await row.run(executable, in: Self.repository, environment: ["XDG_CACHE_HOME": cache ?? privateCache])
         defer { try? FileManager.default.removeItem(atPath: result.scratch) }
         for failure in result.failures { Issue.record("\(row): \(failure)\n\(result.outcome)") }
         return result.outcome
@@ -36,6 +37,29 @@ struct LiveCommandLineTests {
             "dropped (0):",
             "  none",
         ]))
+    }
+
+    @Test("probe --against LABEL=A,B: the cached result is keyed by both files, so a changed reference is probed again")
+    func againstCacheKey() async throws {
+        let directory = try Subprocess.makeTemporaryDirectory(prefix: "qmp-cli-")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func save(_ recording: String) async throws {
+            let result = try await Self.check(CommandLineCase(["probe", "--replay", "recorded-sessions/\(recording)", "--json"], exit: 0))
+            try result.stdout.write(toFile: directory + "/tcg.json", atomically: true, encoding: .utf8)
+        }
+        let against = "old=\(directory)/tcg.json,recorded-sessions/qemu-7.2-x86_64-kvm.jsonl"
+        let probe = CommandLineCase(["probe", "--accel", "tcg", "--against", against], exit: 0, stdout: [
+            "against tcg in QEMU ... (\(directory)/tcg.json, recorded-sessions/qemu-7.2-x86_64-kvm.jsonl), every model gets: +...",
+        ])
+        try await save("qemu-7.2-x86_64-tcg.jsonl")
+        let first = try await Self.check(probe, cache: directory)
+        #expect(try await Self.check(probe, cache: directory).stdout == first.stdout)
+        // The same path, now QEMU 10.0's result: max's added/removed change (10.0 has features 7.2 lacks), a cached
+        // result would not.
+        try await save("qemu-10.0-x86_64-tcg.jsonl")
+        let second = try await Self.check(probe, cache: directory)
+        let max = { (output: String) in output.split(separator: "\n").first { $0.hasPrefix("max ") }.map(String.init) ?? "" }
+        #expect(max(second.stdout) != max(first.stdout), "\(max(first.stdout))")
     }
 
     @Test("exec against a monitor socket, as in the README: the reply (exit 0), QEMU's refusal (exit 2)")

@@ -39,6 +39,24 @@ struct LiveCommandLineTests {
         ]))
     }
 
+    @Test("cpu --live on two machine types under KVM, as in the README: the lines that do not depend on the host CPU",
+          .enabled(if: LiveQEMU.accelerators.contains("kvm"), "/dev/kvm is not usable (KVMCoverageTests says whether that may be)"))
+    func cpuLive() async throws {
+        try await Self.check(CommandLineCase(["cpu", "qemu64", "--live", "--machine", "pc-i440fx-1.7", "--machine", "pc"], exit: 1, stdout: [
+            "QEMU ... x86_64, kvm: qemu64",
+            "(verified on a paused guest: pc-i440fx-1.7, pc)",
+            "",
+            "added by QEMU (6):",
+            "  +kvm-asyncpf  [accelerator-default: kvm sets kvm-asyncpf=on]",
+            "...",
+            "  -svm  [accelerator-default: kvm sets svm=off]",
+            "prediction vs realized CPU:",
+            "  pc-i440fx-1.7: x2apic predicted on, realized off  [machine-type-compat: pc-i440fx-1.7 is 1.7 or older: x2apic=off]",
+            "between machine types:",
+            "  x2apic: pc-i440fx-1.7=off pc=on",
+        ]))
+    }
+
     @Test("probe --against LABEL=A,B: the cached result is keyed by both files, so a changed reference is probed again")
     func againstCacheKey() async throws {
         let directory = try Subprocess.makeTemporaryDirectory(prefix: "qmp-cli-")

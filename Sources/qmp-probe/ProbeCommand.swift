@@ -39,7 +39,7 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Record the session(s) to FILE (FILE-kvm.EXT and FILE-tcg.EXT for two accelerators).")
     var record: String?
 
-    @Option(name: .long, help: "Also compare added features against this recording or probe result (e.g. an older QEMU).")
+    @Option(name: .long, help: "Take added/removed against another QEMU's result (e.g. an older one), [LABEL=]PATH[,PATH...] as for compare: a probe --json result, a recording or a libvirt .replies file.")
     var against: String?
 
     @Option(name: .long, help: "Seconds to wait for the monitor's greeting and for each QMP reply (a stopped or hung QEMU fails after this).")

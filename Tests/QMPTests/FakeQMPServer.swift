@@ -93,6 +93,11 @@ final class FakeQMPServer: @unchecked Sendable {
     /// How long any one read or write (or wait for the test) may block, in seconds.
     let ioTimeout: Double
 
+    /// The default ``ioTimeout``: a "no hang" bound, far above the milliseconds a script waits for the client. In the
+    /// whole suite the client's tasks can wait seconds for the few cooperative threads (other tests compute on them,
+    /// the command-line tests' children take CPU), so it is generous: 30 s, not the 5 s that failed there.
+    static let defaultIOTimeout: Double = 30
+
     // Thread-confined to the server thread.
     private let descriptor: Int32
     private var descriptorOpen = true
@@ -113,7 +118,7 @@ final class FakeQMPServer: @unchecked Sendable {
     private static let ignoreSIGPIPE: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
 
     /// Makes the socket pair and starts `script` on a new thread.
-    init(ioTimeout: Double = 5, script: @escaping @Sendable (FakeQMPServer) throws -> Void) throws {
+    init(ioTimeout: Double = FakeQMPServer.defaultIOTimeout, script: @escaping @Sendable (FakeQMPServer) throws -> Void) throws {
         _ = Self.ignoreSIGPIPE
         var fds: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
@@ -443,7 +448,7 @@ extension QMPClient.Configuration {
 /// waits for the server thread, and records the server's failures as issues (even when `body` throws).
 func withFakeServer(
     configuration: QMPClient.Configuration = .forTests(),
-    ioTimeout: Double = 5,
+    ioTimeout: Double = FakeQMPServer.defaultIOTimeout,
     sourceLocation: SourceLocation = #_sourceLocation,
     script: @escaping @Sendable (FakeQMPServer) throws -> Void,
     _ body: (QMPClient, FakeQMPServer) async throws -> Void

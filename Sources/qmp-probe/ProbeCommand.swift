@@ -39,7 +39,7 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Record the session(s) to FILE (FILE-kvm.EXT and FILE-tcg.EXT for two accelerators).")
     var record: String?
 
-    @Option(name: .long, help: "Also compare added features against this recording or probe result (e.g. an older QEMU).")
+    @Option(name: .long, help: "Take added/removed against another QEMU's result (e.g. an older one), [LABEL=]PATH[,PATH...] as for compare: a probe --json result, a recording or a libvirt .replies file.")
     var against: String?
 
     @Option(name: .long, help: "Seconds to wait for the monitor's greeting and for each QMP reply (a stopped or hung QEMU fails after this).")
@@ -112,22 +112,13 @@ struct ProbeCommand: AsyncParsableCommand {
         runner.logger = CLILogging.logger(trace: false)
         let progress = ProgressLine()
         if progress.enabled { runner.progress = { accelerator, done, total in progress.update("\(accelerator): \(done)/\(total) expansions") } }
-        let timeout = runner.timeout
         let against = self.against
         let configured = runner
         @Sendable func probe<T: Sendable>(_ finish: @Sendable (ProbeReport) -> T) async throws -> T {
-            var references: [String: (label: String, probe: AcceleratorProbe)] = [:]
-            if let against {
-                var other = ProbeRunner(source: .replay(path: against, mode: .matching))
-                other.timeout = timeout
-                let (probes, _, _) = try await other.gather()
-                for probe in probes {
-                    references[probe.accelerator] = ("\(probe.accelerator) in QEMU \(probe.version) (\(against))", probe)
-                }
-            }
+            let references = against == nil ? [:] : try await ProbeReference.load(against!)
             return try await configured.run(against: references) { report in
                 progress.clear()
-                return finish(report)
+                return finish(against.map { Self.noteReferences(in: report, against: $0, references: references) } ?? report)
             }
         }
         do {
@@ -147,6 +138,28 @@ struct ProbeCommand: AsyncParsableCommand {
         }
     }
 
+    /// `report` with a note in every accelerator whose `--against` reference gave no `added`/`removed`: the file has
+    /// no result for it (they are then against TCG in the same QEMU, or absent), or none of its models was expanded in
+    /// both (libvirt's `.replies` expand only the host model). With the report's own `reference` (JSON) and its
+    /// `against ...` line (text, when a model was compared), every output says which reference it used.
+    static func noteReferences(in report: ProbeReport, against: String,
+                               references: [String: ProbeReference.Reference]) -> ProbeReport {
+        var report = report
+        for index in report.accelerators.indices {
+            let section = report.accelerators[index]
+            if let reference = references[section.name] {
+                guard !section.models.contains(where: { $0.added != nil }) else { continue }
+                report.accelerators[index].notes.append(
+                    "against \(reference.label): no model expanded in both, so no added/removed")
+            } else {
+                report.accelerators[index].notes.append(
+                    "--against \(against) has no \(section.name) result: "
+                        + (section.reference.map { "added/removed are against \($0)" } ?? "no added/removed"))
+            }
+        }
+        return report
+    }
+
     /// The cache of this live probe: its key (the binary located now, the accelerators and --against), or nil when
     /// the binary cannot be `stat`ed or the cache directory is unusable (said on stderr).
     private func cache(accelerators: [String]) throws -> CachedProbe? {
@@ -157,7 +170,11 @@ struct ProbeCommand: AsyncParsableCommand {
             throw ProbeExit.fail(error.description)
         }
         var options = ["accel=" + accelerators.joined(separator: ",")]
-        if let against { options.append("against=" + (FileIdentity.of(against)?.summary ?? against)) }
+        if let against {
+            // Each file of `[LABEL=]PATH[,PATH...]` by its identity: a changed reference is a new key.
+            let paths = (try? HostResultLoader.parseArgument(against).paths) ?? [against]
+            options.append("against=" + paths.map { FileIdentity.of($0)?.summary ?? $0 }.joined(separator: ","))
+        }
         guard let key = CacheKey(binary: binary, options: options),
               let directory = ProbeCache.defaultDirectory() else { return nil }
         do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Prober
 
 /// The `qmp-probe` command line: a QMP client and CPU-expansion prober for QEMU.
@@ -24,6 +25,11 @@ struct QMPProbeCommand: AsyncParsableCommand {
             SignalCleanup.yieldToPendingSignal()
         } catch {
             SignalCleanup.yieldToPendingSignal()
+            // A command line the parser rejects is an error like any other: exit status 2 (ArgumentParser's is 64).
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ProbeExit.error.rawValue)
+            }
             exit(withError: error)
         }
     }

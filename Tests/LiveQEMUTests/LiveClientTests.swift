@@ -1,4 +1,5 @@
 import Foundation
+import FaultInjection
 import Prober
 import QMP
 import Testing
@@ -148,19 +149,27 @@ struct LiveClientTests {
 
     @Test("a QEMU killed with a command pending interrupts the call")
     func killedWhilePending() async throws {
-        try await LiveQEMU.withInstance { qemu in
-            // query-qmp-schema is big enough to still be pending when the process dies.
-            async let schema = qemu.client.execute("query-qmp-schema")
-            qemu.process.kill()
-            do {
-                _ = try await schema
-                // The reply may have won the race; then the next command must be interrupted.
-                let error = await #expect(throws: QMPError.self) { try await qemu.client.execute("query-version") }
-                #expect(error != nil)
-            } catch let error as QMPError {
-                if case .interrupted(let command, _) = error { #expect(command == "query-qmp-schema") }
-                else { Issue.record("expected interrupted, got \(error)") }
+        // QEMU is stopped first, so the command is certainly pending (sent, and never answered) when QEMU dies.
+        let sent = SentCommands()
+        var configuration = QMPClient.Configuration()
+        configuration.recorder = sent
+        try await LiveQEMU.withInstance(configuration: configuration) { qemu in
+            #expect(await ProcessInspection.stop(qemu.process.pid), "QEMU did not stop")
+            let client = qemu.client
+            let version = Task { try await client.execute("query-version") }
+            let pending = await ProcessInspection.poll(timeout: .seconds(30)) { sent.contains("query-version") ? true : nil }
+            guard pending == true else {
+                version.cancel()
+                Issue.record("the command was never sent")
+                return
             }
+            qemu.process.kill()
+            let error = await #expect(throws: QMPError.self) { try await version.value }
+            guard case .interrupted(let command, _)? = error else {
+                Issue.record("expected interrupted, got \(String(describing: error))")
+                return
+            }
+            #expect(command == "query-version")
         }
     }
 
@@ -178,4 +187,20 @@ struct LiveClientTests {
         #expect(detail.contains("exited with status 1"))
         #expect(stderr.contains("unsupported machine type"))
     }
+}
+
+/// The commands a client sent, seen as they cross the wire.
+private final class SentCommands: QMPTrafficObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private var names: [String] = []
+
+    func sent(_ bytes: [UInt8]) {
+        let name = (try? JSON.parse(Array(bytes.dropLast(2))))?["execute"]?.stringValue
+        lock.withLock { names.append(name ?? "") }
+    }
+
+    func received(_ text: [UInt8]) {}
+
+    /// Whether `name` was sent.
+    func contains(_ name: String) -> Bool { lock.withLock { names.contains(name) } }
 }

@@ -8,8 +8,13 @@ enum LiveQEMU {
     /// The local `qemu-system-x86_64` (or the host arch's), or nil when not installed.
     static let binary: String? = try? QEMUBinary.locate()
 
-    /// The accelerators to test: KVM when usable, and TCG always.
-    static var accelerators: [String] { QEMUBinary.kvmUsable ? ["kvm", "tcg"] : ["tcg"] }
+    /// The accelerators to test: KVM when usable, and TCG always. A run without KVM says so, and fails in CI unless it
+    /// is declared TCG only (``KVMCoverage``, `KVMCoverageTests/thisRun`).
+    static let accelerators: [String] = {
+        let coverage = KVMCoverage(kvmUsable: QEMUBinary.kvmUsable, environment: ProcessInfo.processInfo.environment)
+        if let message = coverage.message { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        return coverage == .present ? ["kvm", "tcg"] : ["tcg"]
+    }()
 
     /// Whether live tests can run. CI installs QEMU, so a missing binary there is a failure, not a skip.
     static var available: Bool {

@@ -90,9 +90,9 @@ struct ClientEdgeCaseTests {
             let text = Array((#"{"return": {"name": "vm é"}, "id": "# + (try server.id(of: command)) + "}\r\n").utf8)
             guard let lead = text.firstIndex(of: 0xC3) else { throw FakeServerError("no é in \(text)") }
             let cut = lead + 1
-            // Two writes, far enough apart in time that the client most likely reads them separately.
+            // Two writes, the second once the client has read the first: two reads, split inside "é".
             try server.send(bytes: Array(text[..<cut]))
-            usleep(50_000)
+            try server.waitUntilClientRead()
             try server.send(bytes: Array(text[cut...]))
             try server.expectEOF()
         }) { client, server in

@@ -93,6 +93,11 @@ final class FakeQMPServer: @unchecked Sendable {
     /// How long any one read or write (or wait for the test) may block, in seconds.
     let ioTimeout: Double
 
+    /// The default ``ioTimeout``: a "no hang" bound, far above the milliseconds a script waits for the client. In the
+    /// whole suite the client's tasks can wait seconds for the few cooperative threads (other tests compute on them,
+    /// the command-line tests' children take CPU), so it is generous: 30 s, not the 5 s that failed there.
+    static let defaultIOTimeout: Double = 30
+
     // Thread-confined to the server thread.
     private let descriptor: Int32
     private var descriptorOpen = true
@@ -113,7 +118,7 @@ final class FakeQMPServer: @unchecked Sendable {
     private static let ignoreSIGPIPE: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
 
     /// Makes the socket pair and starts `script` on a new thread.
-    init(ioTimeout: Double = 5, script: @escaping @Sendable (FakeQMPServer) throws -> Void) throws {
+    init(ioTimeout: Double = FakeQMPServer.defaultIOTimeout, script: @escaping @Sendable (FakeQMPServer) throws -> Void) throws {
         _ = Self.ignoreSIGPIPE
         var fds: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
@@ -218,6 +223,23 @@ final class FakeQMPServer: @unchecked Sendable {
             try writeAll(bytes[offset..<end])
             offset = end
             if pause > 0, offset < bytes.count { usleep(useconds_t(pause * 1_000_000)) }
+        }
+    }
+
+    /// Blocks until the client has read every byte sent so far: a Unix socket's sent bytes stay in its output queue
+    /// (`SIOCOUTQ`) until the peer reads them. What is sent next therefore reaches the client in a read of its own.
+    func waitUntilClientRead() throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(ioTimeout * 1000))
+        while true {
+            var queued: Int32 = 0
+            guard ioctl(descriptor, UInt(TIOCOUTQ), &queued) == 0 else {
+                throw FakeServerError("ioctl(SIOCOUTQ) failed: \(String(cString: strerror(errno)))")
+            }
+            if queued == 0 { return }
+            guard ContinuousClock.now < deadline else {
+                throw FakeServerError("the client did not read the \(queued) bytes sent within \(ioTimeout) s")
+            }
+            usleep(1000)
         }
     }
 
@@ -426,7 +448,7 @@ extension QMPClient.Configuration {
 /// waits for the server thread, and records the server's failures as issues (even when `body` throws).
 func withFakeServer(
     configuration: QMPClient.Configuration = .forTests(),
-    ioTimeout: Double = 5,
+    ioTimeout: Double = FakeQMPServer.defaultIOTimeout,
     sourceLocation: SourceLocation = #_sourceLocation,
     script: @escaping @Sendable (FakeQMPServer) throws -> Void,
     _ body: (QMPClient, FakeQMPServer) async throws -> Void

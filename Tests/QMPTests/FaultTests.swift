@@ -21,7 +21,7 @@ struct FaultTests {
         #expect(IsolatedTest.passed(outcome), "the test failed alone: \(outcome)")
     }
 
-    @Test("the monitor closes before the greeting: negotiationFailed, within a second")
+    @Test("the monitor closes before the greeting: negotiationFailed, without hanging")
     func closesBeforeGreeting() async throws {
         try await Self.alone("closesBeforeGreeting") {
             let server = try FaultServer()
@@ -36,14 +36,14 @@ struct FaultTests {
                 return
             }
             #expect(message.contains("before the greeting"))
-            #expect(elapsed < .seconds(5))
+            #expect(elapsed < NoHang.bound(expected: .seconds(1)), "no hang: failed after \(elapsed) (expected at once)")
             #expect(client.runState == .idle)
             await client.close()
             #expect(await server.waitUntilDone() == nil)
         }
     }
 
-    @Test("garbage instead of a greeting: protocolError naming malformed JSON, within a second")
+    @Test("garbage instead of a greeting: protocolError naming malformed JSON, without hanging")
     func garbageBeforeGreeting() async throws {
         try await Self.alone("garbageBeforeGreeting") {
             let server = try FaultServer()
@@ -61,7 +61,7 @@ struct FaultTests {
                 return
             }
             #expect(message.contains("malformed JSON"))
-            #expect(elapsed < .seconds(5))
+            #expect(elapsed < NoHang.bound(expected: .seconds(1)), "no hang: failed after \(elapsed) (expected at once)")
             await client.close()
             #expect(await server.waitUntilDone() == nil)
         }
@@ -105,7 +105,7 @@ struct FaultTests {
                 return
             }
             #expect(message.contains("malformed JSON"))
-            #expect(elapsed < .seconds(5))
+            #expect(elapsed < NoHang.bound(expected: .seconds(1)), "no hang: the calls ended after \(elapsed) (expected at once)")
             #expect(await ProcessInspection.poll(timeout: .seconds(5)) { client.runState == .idle ? true : nil } == true)
             await client.close()
             #expect(await server.waitUntilDone() == nil)
@@ -127,7 +127,8 @@ struct FaultTests {
             }
         }
         stream = Array(#"{"return": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "x": [1.5e-3, -0.25, 18446744073709551615]}, "id": 1}"#.utf8) + [0x0D, 0x0A] + stream
-        func decode(_ bytes: [UInt8], splitAt cut: Int?) -> (messages: [JSON], error: JSONStreamError?) {
+        // Any error is kept as it is: a failure of another type must not read as "no error".
+        func decode(_ bytes: [UInt8], splitAt cut: Int?) -> (messages: [JSON], error: (any Error)?) {
             let parser = JSONStreamParser()
             var messages: [JSON] = []
             do {
@@ -136,14 +137,14 @@ struct FaultTests {
                 }
                 return (messages, nil)
             } catch {
-                return (messages, error as? JSONStreamError)
+                return (messages, error)
             }
         }
         let whole = decode(stream, splitAt: nil)
-        #expect(whole.messages.count > 5 && whole.error == nil)
+        #expect(whole.messages.count > 5 && whole.error == nil, "\(String(describing: whole.error))")
         for cut in 1..<stream.count {
             let split = decode(stream, splitAt: cut)
-            #expect(split.messages == whole.messages && split.error == nil, "split at byte \(cut)")
+            #expect(split.messages == whole.messages && split.error == nil, "split at byte \(cut): \(String(describing: split.error))")
             if split.messages != whole.messages { break }
         }
         // json-c alone accepts `44-` when `44` and `-}` come in two reads: the parser must not.
@@ -151,7 +152,7 @@ struct FaultTests {
         for cut in 1..<bad.count {
             let split = decode(bad, splitAt: cut)
             #expect(split.messages.isEmpty, "split at byte \(cut): \(split.messages)")
-            if case .malformed? = split.error {} else { Issue.record("split at byte \(cut): \(String(describing: split.error))") }
+            if case .malformed? = split.error as? JSONStreamError {} else { Issue.record("split at byte \(cut): \(String(describing: split.error))") }
         }
     }
 
@@ -182,7 +183,7 @@ struct FaultTests {
             }
             #expect(message.contains("larger than the limit of 10485760 bytes"))
             #expect(memory.peak - baseline < 60 * 1024, "the client's memory grew by \(memory.peak - baseline) KiB for a 100 MB line")
-            #expect(elapsed < .seconds(5))
+            #expect(elapsed < NoHang.bound(expected: .seconds(1)), "no hang: failed after \(elapsed) (expected within a second: 10 MiB read)")
             await client.close()
             #expect(await server.waitUntilDone() == nil)
         }

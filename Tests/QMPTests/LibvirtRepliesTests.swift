@@ -23,7 +23,7 @@ struct LibvirtRepliesTests {
 
     @Test("versions, arches and model counts match the files")
     func contents() throws {
-        guard let corpus = TestPaths.libvirtCorpus else { return }
+        let corpus = try #require(TestPaths.libvirtCorpus)
         let expected: [(String, String, String, Int)] = [
             ("caps_2.11.0.x86_64.replies", "2.11.0", "x86_64", 34),
             ("caps_4.2.0.x86_64.replies", "4.2.0", "x86_64", 113),
@@ -43,7 +43,7 @@ struct LibvirtRepliesTests {
 
     @Test("specific unavailable features on libvirt's 4.2.0 host, read from the file by hand")
     func specificBlockers() throws {
-        guard let corpus = TestPaths.libvirtCorpus else { return }
+        let corpus = try #require(TestPaths.libvirtCorpus)
         let sessions = try RecordingLoader.load(path: "\(corpus)/caps_4.2.0.x86_64.replies")
         func definition(_ session: Int, _ name: String) throws -> JSON {
             let definitions = try #require(sessions[session].reply(to: "query-cpu-definitions")?["return"]?.arrayValue)
@@ -63,7 +63,7 @@ struct LibvirtRepliesTests {
 
     @Test("the client replays a libvirt session in strict and in matching mode")
     func clientReplays() async throws {
-        guard let file = TestPaths.libvirtReplies.first(where: { $0.contains("4.2.0") }) else { return }
+        let file = try #require(TestPaths.libvirtReplies.first { $0.contains("4.2.0") })
         let session = try RecordingLoader.load(path: file)[0]
         for mode in ReplayTransport.Mode.allCases {
             let client = QMPClient()
@@ -80,7 +80,7 @@ struct LibvirtRepliesTests {
 
     @Test("matching mode answers out of order; strict mode names file, line and both commands")
     func strictMismatch() async throws {
-        guard let file = TestPaths.libvirtReplies.first(where: { $0.contains("4.2.0") }) else { return }
+        let file = try #require(TestPaths.libvirtReplies.first { $0.contains("4.2.0") })
         let session = try RecordingLoader.load(path: file)[0]
         let matching = QMPClient()
         try await matching.connect(using: ReplayTransport(session: session, mode: .matching))
@@ -103,7 +103,7 @@ struct LibvirtRepliesTests {
 
     @Test("a command not in the recording is notRecorded, not a QEMU error")
     func notRecorded() async throws {
-        guard let file = TestPaths.libvirtReplies.first else { return }
+        let file = try #require(TestPaths.libvirtReplies.first)
         let session = try RecordingLoader.load(path: file)[0]
         let client = QMPClient()
         try await client.connect(using: ReplayTransport(session: session))

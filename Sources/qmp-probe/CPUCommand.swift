@@ -36,7 +36,7 @@ struct CPUCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The guest's vCPU topology in QEMU's -smp syntax: N[,sockets=..,dies=..,clusters=..,cores=..,threads=..,maxcpus=..].")
     var smp: String?
 
-    @Option(name: .long, help: "Accelerator: kvm or tcg (default: the domain's type, else kvm when /dev/kvm is usable).")
+    @Option(name: .long, help: "Accelerator: kvm or tcg (default: the domain's type (kvm; qemu is tcg), else kvm when /dev/kvm is usable).")
     var accel: String?
 
     @Option(name: .long, help: "The QEMU binary (default: qemu-system-<host arch> on PATH).")
@@ -88,9 +88,7 @@ struct CPUCommand: AsyncParsableCommand {
             let topology = try smp.map(SMPTopology.init(parsing:))
             let guestDomain = try domain.map(LibvirtDomain.init(path:))
             if let domain, guestDomain?.cpu == nil { throw ProberError.invalidInput("\(domain): no <cpu> element") }
-            if let accel, let domainAccelerator = guestDomain?.accelerator, accel != domainAccelerator {
-                throw ProberError.invalidInput("--accel \(accel) contradicts the domain's type '\(guestDomain?.type ?? "")' (\(domainAccelerator))")
-            }
+            // --accel wins over the domain's type, as --machine and --smp win over the domain's.
             let explicitAccelerator = accel ?? guestDomain?.accelerator
             if let explicitAccelerator, !["kvm", "tcg"].contains(explicitAccelerator) {
                 throw ProberError.invalidInput("the domain's type '\(guestDomain?.type ?? "")' selects \(explicitAccelerator): only kvm and tcg guests are realized here")

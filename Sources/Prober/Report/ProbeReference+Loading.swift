@@ -15,7 +15,7 @@ extension ProbeReference {
     /// The references in `argument`, by accelerator, each labelled with its accelerator, QEMU version and files
     /// (`kvm in QEMU 7.2.22 (old-kvm.jsonl)`).
     /// - Throws: ``ProberError`` naming the file when it is missing or not one of the accepted kinds, and any
-    ///   ``QMPError`` of replaying a recording.
+    ///   `QMPError` of replaying a recording.
     public static func load(_ argument: String) async throws -> [String: Reference] {
         let host = try await HostResultLoader.load(argument)
         var references: [String: Reference] = [:]

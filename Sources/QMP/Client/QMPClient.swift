@@ -159,7 +159,11 @@ public final class QMPClient: Sendable {
                 if logger.logLevel <= .trace {
                     logger.trace("<- \(String(decoding: message.text, as: UTF8.self))")
                 }
-                update { $0.received(message.json) }
+                if let failure = message.failure, let id = message.json["id"]?.int64Value {
+                    update { $0.abandon(id: id, error: failure) }
+                } else {
+                    update { $0.received(message.json) }
+                }
             }) { [self] inbound, outbound in
                 state.withLockedValue { state in
                     state.outbound = outbound

@@ -194,10 +194,7 @@ public struct QMPStateMachine<Token> {
                 return effects
             }
             complete(id: id, result: { command in
-                if errorClass == ReplayTransport.notRecordedErrorClass {
-                    return .failure(QMPError.notRecorded(command: command, detail: description))
-                }
-                return .failure(QMPError.commandFailed(QMPCommandError(command: command, errorClass: errorClass, errorDescription: description)))
+                .failure(QMPError.commandFailed(QMPCommandError(command: command, errorClass: errorClass, errorDescription: description)))
             }, json: json, into: &effects)
         }
         return effects

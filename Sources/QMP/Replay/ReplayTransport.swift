@@ -20,9 +20,6 @@ public struct ReplayTransport: QMPTransport {
         case matching
     }
 
-    /// The error class carried in-band for "not recorded"; the client turns it into ``QMPError/notRecorded(command:detail:)``.
-    public static let notRecordedErrorClass = "QMPProbeReplayNotRecorded"
-
     /// The session replayed.
     public let session: ReplaySession
     /// The matching mode.
@@ -41,15 +38,22 @@ public struct ReplayTransport: QMPTransport {
         }
         deliver(["QMP": session.greeting])
         session.initialEvents.forEach(deliver)
+        @Sendable func deliver(_ answer: ReplayEngine.Answer) {
+            switch answer {
+            case .message(let json): deliver(json)
+            case .notRecorded(let reply, let error):
+                continuation.yield(QMPInboundMessage(json: reply, text: reply.serializedBytes(), failure: error))
+            }
+        }
         let engine = NIOLockedValueBox(ReplayEngine(session: session, mode: mode))
         let outbound = QMPOutbound(
             send: { bytes in
-                let answer: [JSON]
+                let answer: [ReplayEngine.Answer]
                 do {
                     let command = try JSON.parse(bytes)
                     answer = engine.withLockedValue { $0.answer(command) }
                 } catch {
-                    answer = [["error": ["class": "GenericError", "desc": .string("JSON parse error: \(error)")]]]
+                    answer = [.message(["error": ["class": "GenericError", "desc": .string("JSON parse error: \(error)")]])]
                 }
                 answer.forEach(deliver)
             },
@@ -90,8 +94,16 @@ struct ReplayEngine: Sendable {
         Key(name: name, arguments: name == "qmp_capabilities" ? .object([:]) : arguments)
     }
 
+    /// One message delivered in answer to a command.
+    enum Answer: Sendable, Equatable {
+        /// A recorded message (the reply, with the caller's id, or an event after it).
+        case message(JSON)
+        /// No recorded reply: an error reply carrying the caller's id, and the transport's own verdict.
+        case notRecorded(JSON, QMPError)
+    }
+
     /// The messages to deliver in answer to `command`: its reply (with the caller's id) and the events after it.
-    mutating func answer(_ command: JSON) -> [JSON] {
+    mutating func answer(_ command: JSON) -> [Answer] {
         let name = (command["execute"] ?? command["exec-oob"])?.stringValue ?? ""
         let key = Self.key(name, command["arguments"] ?? .object([:]))
         let position: Int
@@ -119,15 +131,15 @@ struct ReplayEngine: Sendable {
             return [notRecorded(command, "\(session.source):\(exchange.line): the recording ends before the reply")]
         }
         reply["id"] = command["id"]
-        return [.object(reply)] + exchange.eventsAfter
+        return [.message(.object(reply))] + exchange.eventsAfter.map(Answer.message)
     }
 
-    private func notRecorded(_ command: JSON, _ detail: String) -> JSON {
-        var error: JSONObject = ["class": .string(ReplayTransport.notRecordedErrorClass), "desc": .string(detail)]
-        error.reserveCapacity(2)
-        var reply: JSONObject = ["error": .object(error)]
+    /// The transport's own failure of `command`: the client fails it with ``QMPError/notRecorded(command:detail:)``.
+    private func notRecorded(_ command: JSON, _ detail: String) -> Answer {
+        let name = (command["execute"] ?? command["exec-oob"])?.stringValue ?? ""
+        var reply: JSONObject = ["error": ["class": "GenericError", "desc": .string(detail)]]
         reply["id"] = command["id"]
-        return .object(reply)
+        return .notRecorded(.object(reply), .notRecorded(command: name, detail: detail))
     }
 
     static func describe(_ command: JSON) -> String {

@@ -4,11 +4,16 @@ public struct QMPInboundMessage: Sendable {
     public var json: JSON
     /// The message's bytes as they arrived (without surrounding whitespace).
     public var text: [UInt8]
+    /// The transport's own answer to the command with this message's `id`, when the transport, not the server,
+    /// decides it (a replay that has no such command: ``QMPError/notRecorded(command:detail:)``); the client fails
+    /// that command with it instead of reading the message as the server's reply.
+    public var failure: QMPError?
 
     /// A message from its parts.
-    public init(json: JSON, text: [UInt8]) {
+    public init(json: JSON, text: [UInt8], failure: QMPError? = nil) {
         self.json = json
         self.text = text
+        self.failure = failure
     }
 }
 

@@ -5,9 +5,10 @@ import NIOPosix
 
 /// A QMP connection over a socket (Unix domain, TCP, or an already-connected descriptor), with SwiftNIO.
 ///
-/// Inbound bytes are split into messages by `JSONStreamParser` on the event loop. Reading pauses
-/// while more than ``highWatermark`` messages wait for the client, so memory stays bounded
-/// even when the server floods events.
+/// Inbound bytes are split into messages by `JSONStreamParser` on the event loop. With ``run(receive:_:)`` (what
+/// `QMPClient` uses) each message goes straight to the receiver; with ``run(_:)``'s message sequence, reading pauses
+/// while ``highWatermark`` messages wait for its consumer and resumes at half of that, so memory stays bounded even
+/// when the server floods events.
 public struct SocketTransport: QMPTransport {
     /// Where to connect.
     public var endpoint: QMPEndpoint
@@ -147,6 +148,9 @@ final class FlowControl: @unchecked Sendable {
         self.highWatermark = max(2, highWatermark)
         self.lowWatermark = max(1, highWatermark / 2)
     }
+
+    /// How many parsed messages wait, and whether reading is paused (for the tests).
+    var state: (buffered: Int, paused: Bool) { lock.withLock { (buffered, paused) } }
 
     /// A message was produced; returns whether reading should pause.
     func produced() -> Bool {

@@ -64,7 +64,7 @@ struct ExecCommand: AsyncParsableCommand {
         configuration.logger = CLILogging.logger(trace: trace)
         let recorder: SessionRecorder?
         do {
-            recorder = try record.map { try SessionRecorder(path: $0, header: SessionHeader()) }
+            recorder = try record.map { try SessionRecorder(path: $0, header: SessionHeader.forThisHost()) }
         } catch let error as QMPError {
             throw ProbeExit.fail(error.description)
         }

@@ -10,7 +10,7 @@ struct NewestQEMUTests {
     /// A session of QEMU `major.minor` for `arch`, labelled `accelerator`, with these exchanges after the greeting.
     static func session(_ major: Int, _ minor: Int, arch: String, accelerator: String,
                         _ exchanges: [(String, JSON, JSON?)]) -> ReplaySession {
-        var header = SessionHeader(arch: arch, accelerator: accelerator, hostCPU: nil)
+        var header = SessionHeader(arch: arch, accelerator: accelerator)
         let greeting: JSON = ["version": ["qemu": ["micro": 0, "minor": .int(Int64(minor)), "major": .int(Int64(major))],
                                           "package": ""], "capabilities": []]
         header.greeting = greeting

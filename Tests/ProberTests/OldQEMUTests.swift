@@ -8,7 +8,7 @@ struct OldQEMUTests {
     /// A QEMU 2.8-like x86 session, written by hand from the 2.8 QAPI schema: definitions carry names only,
     /// `query-cpu-model-expansion` does not exist.
     static var session: ReplaySession {
-        var header = SessionHeader(arch: "x86_64", accelerator: "kvm", hostCPU: nil)
+        var header = SessionHeader(arch: "x86_64", accelerator: "kvm")
         let greeting: JSON = ["version": ["qemu": ["micro": 0, "minor": 8, "major": 2], "package": ""], "capabilities": []]
         header.greeting = greeting
         func exchange(_ name: String, _ reply: JSON, arguments: JSON? = nil) -> ReplaySession.Exchange {

@@ -54,7 +54,7 @@ public struct GuestCPUChecker: Sendable {
             }()
             let arguments = QEMUInstance.probeArguments(accelerator: accelerator)
             let recorder = try recordPath.map {
-                try SessionRecorder(path: $0, header: SessionHeader(arch: QEMUBinary.hostArch, accelerator: accelerator,
+                try SessionRecorder(path: $0, header: SessionHeader.forThisHost(arch: QEMUBinary.hostArch, accelerator: accelerator,
                                                                       binary: binary, arguments: arguments))
             }
             let primary = try await start(binary: binary, arguments: arguments, recorder: recorder)

@@ -13,7 +13,7 @@ public enum GuestRealization {
         let arguments = guest.qemuArguments
         let recorder = try recordPath.map { path in
             do {
-                return try SessionRecorder(path: path, header: SessionHeader(arch: QEMUTarget.arch(ofBinary: binary), accelerator: guest.accelerator,
+                return try SessionRecorder(path: path, header: SessionHeader.forThisHost(arch: QEMUTarget.arch(ofBinary: binary), accelerator: guest.accelerator,
                                                                              binary: binary, arguments: arguments))
             } catch let error as QMPError { throw ProberError.qmp(error) }
         }

@@ -61,7 +61,7 @@ public struct ProbeRunner: Sendable {
                 throw error
             }
         case .monitor(let endpoint):
-            let recorder = try recordPath.map { try SessionRecorder(path: $0, header: SessionHeader()) }
+            let recorder = try recordPath.map { try SessionRecorder(path: $0, header: SessionHeader.forThisHost()) }
             let observed = QMPClient(configuration: configuration(recorder: recorder))
             do {
                 try await observed.connect(to: endpoint)
@@ -293,7 +293,7 @@ public struct ProbeRunner: Sendable {
         let instance: QEMUInstance
         do {
             recorder = try record.map {
-                try SessionRecorder(path: $0, header: SessionHeader(arch: target.arch, accelerator: accelerator,
+                try SessionRecorder(path: $0, header: SessionHeader.forThisHost(arch: target.arch, accelerator: accelerator,
                                                                       binary: binary, arguments: arguments))
             }
             instance = try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments,

@@ -40,7 +40,7 @@ public struct ModelQuerySession: Sendable {
         configuration.logger = logger
         switch source {
         case .monitor(let endpoint):
-            let recorder = try recordPath.map { try SessionRecorder(path: $0, header: SessionHeader()) }
+            let recorder = try recordPath.map { try SessionRecorder(path: $0, header: SessionHeader.forThisHost()) }
             configuration.recorder = recorder
             let client = QMPClient(configuration: configuration)
             do {
@@ -65,7 +65,7 @@ public struct ModelQuerySession: Sendable {
             let accelerator = requested ?? (target.runsUnderKVMHere ? "kvm" : "tcg")
             let arguments = QEMUInstance.probeArguments(accelerator: accelerator, target: target)
             let recorder = try recordPath.map {
-                try SessionRecorder(path: $0, header: SessionHeader(arch: target.arch, accelerator: accelerator,
+                try SessionRecorder(path: $0, header: SessionHeader.forThisHost(arch: target.arch, accelerator: accelerator,
                                                                       binary: binary, arguments: arguments))
             }
             configuration.recorder = recorder

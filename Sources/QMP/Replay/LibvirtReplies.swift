@@ -96,7 +96,7 @@ public enum LibvirtReplies {
                 throw RecordingError(file: source, line: 0, reason: "no query-version reply to make a greeting from")
             }
             let greeting: JSON = ["version": version, "capabilities": []]
-            var header = SessionHeader(arch: arch, accelerator: accelerator, hostCPU: nil,
+            var header = SessionHeader(arch: arch, accelerator: accelerator,
                                        source: "libvirt \(source.split(separator: "/").last ?? "") session \(number + 1)")
             header.greeting = greeting
             result.append(ReplaySession(

@@ -77,7 +77,7 @@ public struct HostCPUSignature: Sendable, Equatable, Hashable {
 }
 
 extension SessionHeader {
-    /// A header for a recording made on this machine now: ``SessionHeader/init(arch:accelerator:binary:arguments:source:recorded:)``
+    /// A header for a recording made on this machine now: `SessionHeader(arch:accelerator:binary:arguments:)`
     /// with this host's CPU signature (`host_cpu`), which tells later readers (and the cache) which hardware answered.
     public static func forThisHost(arch: String? = nil, accelerator: String? = nil, binary: String? = nil,
                                    arguments: [String]? = nil) -> SessionHeader {

@@ -68,19 +68,13 @@ public enum GuestABIComparison {
                 }
             }
         }
-        let onDefault = AcceleratorDefaults.explains(feature: feature, enabled: true, accelerator: on.accelerator,
-                                                     version: on.version, arch: on.arch)
-        let offDefault = AcceleratorDefaults.explains(feature: feature, enabled: true, accelerator: off.accelerator,
-                                                      version: off.version, arch: off.arch)
-        if onDefault != offDefault {
-            return (.acceleratorDefault, "\(on.accelerator) sets \(feature)=on in QEMU \(on.version), not in QEMU \(off.version)")
+        // The side whose value an accelerator default sets (on for the side where it is on, off for the other), in
+        // that side's version but not in the other's.
+        func sets(_ cpu: RealizedCPU, _ enabled: Bool) -> Bool {
+            AcceleratorDefaults.explains(feature: feature, enabled: enabled, accelerator: cpu.accelerator, version: cpu.version, arch: cpu.arch)
         }
-        let offDefaultOff = AcceleratorDefaults.explains(feature: feature, enabled: false, accelerator: off.accelerator,
-                                                         version: off.version, arch: off.arch)
-        let onDefaultOff = AcceleratorDefaults.explains(feature: feature, enabled: false, accelerator: on.accelerator,
-                                                        version: on.version, arch: on.arch)
-        if offDefaultOff != onDefaultOff {
-            return (.acceleratorDefault, "\(off.accelerator) sets \(feature)=off in QEMU \(off.version), not in QEMU \(on.version)")
+        for (side, other, enabled) in [(on, off, true), (off, on, false)] where sets(side, enabled) != sets(other, enabled) {
+            return (.acceleratorDefault, "\(side.accelerator) sets \(feature)=\(enabled ? "on" : "off") in QEMU \(side.version), not in QEMU \(other.version)")
         }
         if let absentOn {
             return (.unexplained, "QEMU \(absentOn.version) has no feature \(feature); QEMU \((absentOn == src ? dst : src).version) turns it \(dstOn == (absentOn == src) ? "on" : "off") for this guest")

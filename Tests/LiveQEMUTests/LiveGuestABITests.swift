@@ -136,6 +136,11 @@ struct LiveGuestABITests {
         let ht = try #require(result.mismatches.first { $0.feature == "ht" }, "\(result.mismatches)")
         #expect(ht.cause == .topology && ht.realized && !ht.predicted)
         #expect(result.text.contains(", smp 2,sockets=1,cores=1,threads=2"))
+        // The updated <cpu> says what libvirt's would: ht required (10.0 reports it), and the topology.
+        #expect(result.updatedXML.contains("<topology sockets='1' cores='1' threads='2'/>"))
+        #expect(result.updatedXML.contains("<feature policy='require' name='ht'/>"))
+        let reread = try LibvirtDomain(xml: Data(result.updatedXML.utf8), source: "updated")
+        #expect(reread.cpu?.topology == ["sockets": 1, "cores": 1, "threads": 2])
         #expect(try await SchemaValidation.errors(result.json, schema: "cpu-check.schema.json") == nil)
     }
 }

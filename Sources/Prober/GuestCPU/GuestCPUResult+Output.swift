@@ -7,7 +7,7 @@ extension GuestCPUResult {
     /// The original CPU as libvirt `<cpu>` XML (`check='partial'`, libvirt's feature spellings).
     public var originalXML: String {
         var lines = ["<cpu mode='custom' match='exact' check='\(check ?? "partial")'>",
-                     "  <model fallback='forbid'>\(Self.escape(prediction.original.model))</model>"]
+                     "  <model fallback='forbid'>\(Self.escape(prediction.original.model))</model>"] + (topologyElement.map { [$0] } ?? [])
         for (name, enabled) in prediction.original.requested.sorted(by: { $0.key < $1.key }) {
             lines.append(Self.featureElement(names.canonical(name), policy: enabled ? "require" : "disable"))
         }
@@ -24,7 +24,7 @@ extension GuestCPUResult {
         for change in added { policies[change.feature] = "require" }
         for change in dropped { policies[change.feature] = "disable" }
         var lines = ["<cpu mode='custom' match='exact' check='full'>",
-                     "  <model fallback='forbid'>\(Self.escape(prediction.original.model))</model>"]
+                     "  <model fallback='forbid'>\(Self.escape(prediction.original.model))</model>"] + (topologyElement.map { [$0] } ?? [])
         let paravirtual = policies.keys.filter { !LibvirtFeatureNames.isCPUFeature($0) }.sorted()
         for (feature, policy) in policies.sorted(by: { $0.key < $1.key }) where LibvirtFeatureNames.isCPUFeature(feature) {
             lines.append(Self.featureElement(feature, policy: policy))
@@ -46,6 +46,15 @@ extension GuestCPUResult {
         for change in dropped { values[change.feature] = false }
         return ([prediction.original.model] + values.sorted { $0.key < $1.key }.map { ($0.value ? "+" : "-") + $0.key }
             + prediction.original.properties.map { "\($0.name)=\($0.value)" }).joined(separator: ",")
+    }
+
+    /// libvirt's `<topology>` for the `-smp` members given (sockets, dies, clusters, cores, threads); nil without any.
+    var topologyElement: String? {
+        guard let topology else { return nil }
+        let members = ["sockets", "dies", "clusters", "cores", "threads"].compactMap { key in
+            topology.values[key].map { "\(key)='\($0)'" }
+        }
+        return members.isEmpty ? nil : "  <topology \(members.joined(separator: " "))/>"
     }
 
     static func featureElement(_ feature: String, policy: String) -> String {

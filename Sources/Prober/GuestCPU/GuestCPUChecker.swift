@@ -48,26 +48,27 @@ public struct GuestCPUChecker: Sendable {
             let binary = try QEMUBinary.locate(explicit: explicit)
             let other = accelerator == "kvm" ? "tcg" : (QEMUBinary.kvmUsable ? "kvm" : nil)
             let wantsReference = !["host", "max"].contains(spec.model)
-            async let referenceExpansion: (String, CPUModelExpansion)? = {
+            // The other accelerator's expansion of the model, side by side (to tell the model's own features from
+            // this accelerator's defaults); a failure there only loses that distinction.
+            let reference = Task { () -> (String, CPUModelExpansion)? in
                 guard wantsReference, let other else { return nil }
-                return try? await self.referenceExpansion(binary: binary, accelerator: other, model: spec.model)
-            }()
-            let arguments = QEMUInstance.probeArguments(accelerator: accelerator)
-            let recorder = try recordPath.map {
-                try SessionRecorder(path: $0, header: SessionHeader.forThisHost(arch: QEMUBinary.hostArch, accelerator: accelerator,
-                                                                      binary: binary, arguments: arguments))
+                return try? await self.session(.launch(binary: binary, accelerator: other,
+                                                       arguments: QEMUInstance.probeArguments(accelerator: other))).run { client in
+                    (other, try await self.expand(client, "static", spec.model, props: nil))
+                }
             }
-            let primary = try await start(binary: binary, arguments: arguments, recorder: recorder)
+            var primary = session(.launch(binary: binary, accelerator: accelerator,
+                                          arguments: QEMUInstance.probeArguments(accelerator: accelerator)))
+            primary.recordPath = recordPath
             let inputs: GuestCPUPredictor.Inputs
             do {
-                inputs = try await gatherInputs(client: primary.client, spec: spec, reference: await referenceExpansion)
+                inputs = try await primary.run { client in
+                    try await gatherInputs(client: client, spec: spec, reference: await reference.value)
+                }
             } catch {
-                await primary.shutdown()
-                try? recorder?.finish()
+                _ = await reference.value
                 throw error
             }
-            await primary.shutdown()
-            try recorder?.finish()
             let prediction = GuestCPUPredictor.predict(inputs)
             var realized: [RealizedCPU] = []
             if live {
@@ -85,29 +86,34 @@ public struct GuestCPUChecker: Sendable {
             return GuestCPUResult(version: inputs.version, arch: inputs.arch, accelerator: accelerator, prediction: prediction,
                                   realized: realized, check: check, topology: topology)
         case .monitor(let endpoint):
-            let client = QMPClient(configuration: configuration())
-            do { try await client.connect(to: endpoint) } catch let error as QMPError { throw ProberError.qmp(error) }
-            defer { Task { await client.close() } }
-            let inputs = try await gatherInputs(client: client, spec: spec, reference: nil)
+            let inputs = try await session(.monitor(endpoint)).run { client in
+                try await gatherInputs(client: client, spec: spec, reference: nil)
+            }
             return GuestCPUResult(version: inputs.version, arch: inputs.arch, accelerator: accelerator,
-                                  prediction: GuestCPUPredictor.predict(inputs), realized: [], check: check)
+                                  prediction: GuestCPUPredictor.predict(inputs), realized: [], check: check, topology: topology)
         case .replay(let path):
             let sessions: [ReplaySession]
             do { sessions = try RecordingLoader.load(path: path) } catch let error as RecordingError {
                 throw ProberError.invalidInput("bad recording: \(error)")
             }
-            guard let session = sessions.first(where: { $0.header.accelerator == accelerator }) ?? sessions.first else {
+            guard let recorded = sessions.first(where: { $0.header.accelerator == accelerator }) ?? sessions.first else {
                 throw ProberError.invalidInput("\(path): no session")
             }
-            let client = QMPClient(configuration: configuration())
-            try await client.connect(using: ReplayTransport(session: session, mode: .matching))
-            var inputs = try await gatherInputs(client: client, spec: spec, reference: nil)
-            await client.close()
-            inputs.accelerator = session.header.accelerator ?? accelerator
-            if inputs.arch == nil { inputs.arch = session.header.arch }
+            var inputs = try await session(.replay(recorded, mode: .matching)).run { client in
+                try await gatherInputs(client: client, spec: spec, reference: nil)
+            }
+            inputs.accelerator = recorded.header.accelerator ?? accelerator
+            if inputs.arch == nil { inputs.arch = recorded.header.arch }
             return GuestCPUResult(version: inputs.version, arch: inputs.arch, accelerator: inputs.accelerator,
-                                  prediction: GuestCPUPredictor.predict(inputs), realized: [], check: check)
+                                  prediction: GuestCPUPredictor.predict(inputs), realized: [], check: check, topology: topology)
         }
+    }
+
+    /// A session of this check (its timeout).
+    private func session(_ endpoint: QEMUSession.Endpoint) -> QEMUSession {
+        var session = QEMUSession(endpoint)
+        session.timeout = timeout
+        return session
     }
 
     // MARK: Prediction inputs
@@ -147,34 +153,9 @@ public struct GuestCPUChecker: Sendable {
             optional: optional)
     }
 
-    private func referenceExpansion(binary: String, accelerator: String, model: String) async throws -> (String, CPUModelExpansion) {
-        let instance = try await start(binary: binary, arguments: QEMUInstance.probeArguments(accelerator: accelerator))
-        do {
-            let expansion = try await expand(instance.client, "static", model, props: nil)
-            await instance.shutdown()
-            return (accelerator, expansion)
-        } catch {
-            await instance.shutdown()
-            throw error
-        }
-    }
-
     private func realize(binary: String, spec: CPUSpec, machine: String?) async throws -> RealizedCPU {
         let guest = GuestConfiguration(cpu: spec.commandLine, machine: machine, topology: topology, accelerator: accelerator)
         return try await GuestRealization.realize(binary: binary, guest: guest, timeout: timeout)
-    }
-
-    private func start(binary: String, arguments: [String], recorder: SessionRecorder? = nil) async throws -> QEMUInstance {
-        try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments,
-                                     configuration: configuration(recorder: recorder))
-    }
-
-    private func configuration(recorder: SessionRecorder? = nil) -> QMPClient.Configuration {
-        var configuration = QMPClient.Configuration()
-        configuration.recorder = recorder
-        configuration.commandTimeout = timeout
-        configuration.connectTimeout = min(timeout, .seconds(30))
-        return configuration
     }
 
     private func expand(_ client: QMPClient, _ type: String, _ model: String, props: JSONObject?) async throws -> CPUModelExpansion {

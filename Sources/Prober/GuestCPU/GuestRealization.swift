@@ -10,35 +10,10 @@ public enum GuestRealization {
     ///   the guest (an unknown machine type, a topology it rejects), ``ProberError`` for other failures.
     public static func realize(binary: String, guest: GuestConfiguration, timeout: Duration,
                                recordPath: String? = nil) async throws -> RealizedCPU {
-        let arguments = guest.qemuArguments
-        let recorder = try recordPath.map { path in
-            do {
-                return try SessionRecorder(path: path, header: SessionHeader.forThisHost(arch: QEMUTarget.arch(ofBinary: binary), accelerator: guest.accelerator,
-                                                                             binary: binary, arguments: arguments))
-            } catch let error as QMPError { throw ProberError.qmp(error) }
-        }
-        var configuration = QMPClient.Configuration()
-        configuration.recorder = recorder
-        configuration.commandTimeout = timeout
-        configuration.connectTimeout = min(timeout, .seconds(30))
-        let instance: QEMUInstance
-        do {
-            instance = try await QEMUInstance.start(binary: binary, accelerator: guest.accelerator, arguments: arguments,
-                                                    configuration: configuration)
-        } catch {
-            try? recorder?.finish()
-            throw error
-        }
-        do {
-            let cpu = try await RealizedCPU.read(client: instance.client, guest: guest, binary: binary)
-            await instance.shutdown()
-            try finish(recorder)
-            return cpu
-        } catch {
-            await instance.shutdown()
-            try? recorder?.finish()
-            throw error
-        }
+        var session = QEMUSession(.launch(binary: binary, accelerator: guest.accelerator, arguments: guest.qemuArguments))
+        session.timeout = timeout
+        session.recordPath = recordPath
+        return try await session.run { client in try await RealizedCPU.read(client: client, guest: guest, binary: binary) }
     }
 
     /// Replays every guest session recorded in `path` (``realize(binary:guest:timeout:recordPath:)`` with a
@@ -55,25 +30,12 @@ public enum GuestRealization {
             guard let arguments = session.header.arguments, let guest = try GuestConfiguration(arguments: arguments) else {
                 throw ProberError.invalidInput("\(path): not the recording of a started guest (no -cpu, or -machine none): record one with 'qmp-probe cpu SPEC --live --record FILE'")
             }
-            let client = QMPClient(configuration: QMPClient.Configuration())
-            do {
-                try await client.connect(using: ReplayTransport(session: session, mode: .matching))
-                var cpu = try await RealizedCPU.read(client: client, guest: guest, binary: session.header.binary)
-                if cpu.arch == nil { cpu.arch = session.header.arch }
-                await client.close()
-                result.append(cpu)
-            } catch let error as QMPError {
-                await client.close()
-                throw ProberError.qmp(error)
-            } catch {
-                await client.close()
-                throw error
+            var cpu = try await QEMUSession(.replay(session, mode: .matching)).run { client in
+                try await RealizedCPU.read(client: client, guest: guest, binary: session.header.binary)
             }
+            if cpu.arch == nil { cpu.arch = session.header.arch }
+            result.append(cpu)
         }
         return result
-    }
-
-    private static func finish(_ recorder: SessionRecorder?) throws {
-        do { try recorder?.finish() } catch let error as QMPError { throw ProberError.qmp(error) }
     }
 }

@@ -61,31 +61,21 @@ public struct ProbeRunner: Sendable {
                 throw error
             }
         case .monitor(let endpoint):
-            let recorder = try recordPath.map { try SessionRecorder(path: $0, header: SessionHeader.forThisHost()) }
-            let observed = QMPClient(configuration: configuration(recorder: recorder))
-            do {
-                try await observed.connect(to: endpoint)
-            } catch let error as QMPError {
-                throw ProberError.qmp(error)
+            var session = QEMUSession(.monitor(endpoint))
+            session.timeout = timeout
+            session.logger = logger
+            session.recordPath = recordPath
+            let probe = try await session.run { client in
+                // The accelerator it runs, as QEMU says (query-accelerators from 10.2, else query-kvm).
+                var state: AcceleratorState?
+                let preferred = client.greeting.map { AcceleratorState.command(for: $0.version) } ?? "query-kvm"
+                for command in (preferred == "query-kvm" ? [preferred] : [preferred, "query-kvm"]) where state == nil {
+                    if let reply = try? await client.execute(command) { state = AcceleratorState(command: command, reply: reply) }
+                }
+                let accelerator = state?.accelerator ?? "tcg"
+                (client.configuration.recorder as? SessionRecorder)?.updateHeader { $0.accelerator = accelerator }
+                return try await gather(client: client, accelerator: accelerator)
             }
-            defer { try? recorder?.finish() }
-            // The accelerator it runs, as QEMU says (query-accelerators from 10.2, else query-kvm).
-            var state: AcceleratorState?
-            let preferred = observed.greeting.map { AcceleratorState.command(for: $0.version) } ?? "query-kvm"
-            for command in (preferred == "query-kvm" ? [preferred] : [preferred, "query-kvm"]) where state == nil {
-                if let reply = try? await observed.execute(command) { state = AcceleratorState(command: command, reply: reply) }
-            }
-            let accelerator = state?.accelerator ?? "tcg"
-            recorder?.updateHeader { $0.accelerator = accelerator }
-            let probe: AcceleratorProbe
-            do {
-                probe = try await gather(client: observed, accelerator: accelerator)
-            } catch {
-                await observed.close()
-                throw error
-            }
-            await observed.close()
-            try recorder?.finish()
             return ([probe], "monitor \(endpoint)", nil)
         case .replay(let path, let mode):
             let sessions: [ReplaySession]
@@ -95,13 +85,14 @@ public struct ProbeRunner: Sendable {
                 throw ProberError.invalidInput("bad recording: \(error)")
             }
             var probes: [AcceleratorProbe] = []
-            for session in sessions {
-                let client = QMPClient(configuration: configuration(recorder: nil))
-                try await client.connect(using: ReplayTransport(session: session, mode: mode))
-                let accelerator = session.header.accelerator ?? "unknown"
-                let probe = try await gather(client: client, accelerator: accelerator, archHint: session.header.arch)
-                probes.append(probe)
-                await client.close()
+            for recorded in sessions {
+                var session = QEMUSession(.replay(recorded, mode: mode))
+                session.timeout = timeout
+                session.logger = logger
+                let accelerator = recorded.header.accelerator ?? "unknown"
+                probes.append(try await session.run { client in
+                    try await gather(client: client, accelerator: accelerator, archHint: recorded.header.arch)
+                })
             }
             return (probes, "replay \(path)", sessions.first?.header.binary)
         }

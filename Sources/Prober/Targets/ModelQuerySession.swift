@@ -34,59 +34,20 @@ public struct ModelQuerySession: Sendable {
     /// - Throws: what `body` throws; ``ProberError`` when QEMU cannot be found, started or reached;
     ///   `QMPError.invalidState` when the recording cannot be written.
     public func run<R: Sendable>(_ body: @Sendable (QMPClient) async throws -> R) async throws -> R {
-        var configuration = QMPClient.Configuration()
-        configuration.commandTimeout = timeout
-        configuration.connectTimeout = min(timeout, .seconds(30))
-        configuration.logger = logger
+        var session: QEMUSession
         switch source {
         case .monitor(let endpoint):
-            let recorder = try recordPath.map { try SessionRecorder(path: $0, header: SessionHeader.forThisHost()) }
-            configuration.recorder = recorder
-            let client = QMPClient(configuration: configuration)
-            do {
-                try await client.connect(to: endpoint)
-            } catch let error as QMPError {
-                try? recorder?.finish()
-                throw ProberError.qmp(error)
-            }
-            do {
-                let result = try await body(client)
-                await client.close()
-                try recorder?.finish()
-                return result
-            } catch {
-                await client.close()
-                try? recorder?.finish()
-                throw error
-            }
+            session = QEMUSession(.monitor(endpoint))
         case .launch(let explicit, let requested):
             let binary = try explicit.map { try QEMUBinary.locate(explicit: $0) } ?? Self.defaultBinary()
             let target = QEMUInstance.target(ofBinary: binary)
             let accelerator = requested ?? (target.runsUnderKVMHere ? "kvm" : "tcg")
-            let arguments = QEMUInstance.probeArguments(accelerator: accelerator, target: target)
-            let recorder = try recordPath.map {
-                try SessionRecorder(path: $0, header: SessionHeader.forThisHost(arch: target.arch, accelerator: accelerator,
-                                                                      binary: binary, arguments: arguments))
-            }
-            configuration.recorder = recorder
-            let instance: QEMUInstance
-            do {
-                instance = try await QEMUInstance.start(binary: binary, accelerator: accelerator, arguments: arguments,
-                                                        configuration: configuration)
-            } catch {
-                try? recorder?.finish()
-                throw error
-            }
-            do {
-                let result = try await body(instance.client)
-                await instance.shutdown()
-                try recorder?.finish()
-                return result
-            } catch {
-                await instance.shutdown()
-                try? recorder?.finish()
-                throw error
-            }
+            session = QEMUSession(.launch(binary: binary, accelerator: accelerator,
+                                          arguments: QEMUInstance.probeArguments(accelerator: accelerator, target: target)))
         }
+        session.timeout = timeout
+        session.logger = logger
+        session.recordPath = recordPath
+        return try await session.run(body)
     }
 }

@@ -48,6 +48,8 @@ struct WorkerSplitTests {
     func client(_ observer: ExpansionCounter? = nil, session: ReplaySession? = nil) async throws -> QMPClient {
         var configuration = QMPClient.Configuration()
         configuration.recorder = observer
+        // A generous no-hang bound: a replay answers at once, but a whole-suite run can starve this process for seconds.
+        configuration.connectTimeout = .seconds(120)
         let client = QMPClient(configuration: configuration)
         try await client.connect(using: ReplayTransport(session: session ?? self.session, mode: .matching))
         return client

@@ -121,13 +121,18 @@ public struct GuestCPUChecker: Sendable {
     private func gatherInputs(client: QMPClient, spec: CPUSpec,
                               reference: (String, CPUModelExpansion)?) async throws -> GuestCPUPredictor.Inputs {
         guard let version = client.greeting?.version else { throw ProberError.qmp(.invalidState("not connected")) }
-        let definitions = try await call(client, "query-cpu-definitions").arrayValue?.compactMap(CPUDefinition.init) ?? []
+        let definitions: [CPUDefinition]
+        switch try await client.cpuDefinitions() {
+        case .value(let list): definitions = list
+        case .unavailable(let error): throw ProberError.qmp(error)
+        case .failure(let reason): throw ProberError.qmp(.protocolError(reason))
+        }
         guard let definition = definitions.first(where: { $0.name == spec.model }) else {
             let suggestions = NameSuggestions.nearest(to: spec.model, in: definitions.map(\.name))
             throw ProberError.invalidInput("unknown CPU model '\(spec.model)'"
                 + (suggestions.isEmpty ? "" : "; did you mean \(suggestions.map { "'\($0)'" }.joined(separator: ", "))?"))
         }
-        let arch = (try? await client.execute("query-target"))?["arch"]?.stringValue
+        let arch = try await client.queryTarget().value
         // An alias expands as its target (as the probe records it); the realized CPU uses the name asked for.
         let expanded = definition.aliasOf.flatMap { target in definitions.contains { $0.name == target } ? target : nil } ?? spec.model
         async let full = expand(client, "full", expanded, props: nil)
@@ -159,23 +164,12 @@ public struct GuestCPUChecker: Sendable {
     }
 
     private func expand(_ client: QMPClient, _ type: String, _ model: String, props: JSONObject?) async throws -> CPUModelExpansion {
-        var modelObject: JSONObject = ["name": .string(model)]
-        if let props { modelObject["props"] = .object(props) }
-        let reply = try await call(client, "query-cpu-model-expansion", ["type": .string(type), "model": .object(modelObject)])
-        guard let expansion = CPUModelExpansion(reply) else {
-            throw ProberError.qmp(.protocolError("malformed query-cpu-model-expansion reply"))
-        }
-        return expansion
-    }
-
-    private func call(_ client: QMPClient, _ name: String, _ arguments: JSONObject? = nil) async throws -> JSON {
-        do {
-            return try await client.execute(name, arguments: arguments)
-        } catch let error as QMPError {
-            if case .commandFailed(let failure) = error, name == "query-cpu-model-expansion" {
-                throw ProberError.invalidInput("QEMU cannot expand this CPU: \(failure.errorDescription)")
-            }
-            throw ProberError.qmp(error)
+        switch try await client.expandCPUModel(model, type: type, props: props) {
+        case .value(let expansion): return expansion
+        case .unavailable(.commandFailed(let failure)):
+            throw ProberError.invalidInput("QEMU cannot expand this CPU: \(failure.errorDescription)")
+        case .unavailable(let error): throw ProberError.qmp(error)
+        case .failure(let reason): throw ProberError.qmp(.protocolError(reason))
         }
     }
 }

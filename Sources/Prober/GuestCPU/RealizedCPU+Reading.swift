@@ -16,16 +16,18 @@ extension RealizedCPU {
             async let target = client.execute("query-target")
             async let slots = client.execute("query-hotpluggable-cpus")
             async let cpus = client.execute("query-cpus-fast")
-            async let expansion = client.execute("query-cpu-model-expansion", arguments: [
-                "type": "static", "model": ["name": .string(guest.model)]])
+            async let expansion = client.expandCPUModel(guest.model)
             async let machines: JSON? = try? await client.execute("query-machines", arguments: ["compat-props": true])
             guard let path = try await cpus.arrayValue?.first?["qom-path"]?.stringValue else {
                 throw QMPError.protocolError("query-cpus-fast returned no CPU")
             }
             let listing = try await client.execute("qom-list", arguments: ["path": .string(path)])
             let arch = try await target["arch"]?.stringValue
-            guard let expanded = try await CPUModelExpansion(expansion) else {
-                throw QMPError.protocolError("malformed query-cpu-model-expansion reply")
+            let expanded: CPUModelExpansion
+            switch try await expansion {
+            case .value(let value): expanded = value
+            case .unavailable(let error): throw error
+            case .failure(let reason): throw QMPError.protocolError(reason)
             }
             let featureNames = Set(expanded.booleans.map(\.0))
             let names = FeatureNames(canonical: featureNames, arch: arch)

@@ -409,51 +409,17 @@ public struct ProbeGatherer: Sendable {
     // MARK: Commands
 
     /// A reply, or why there is none.
-    enum Answer<Value: Sendable>: Sendable {
-        case value(Value)
-        case unavailable(QMPError)
-        case failure(String)
-
-        var value: Value? {
-            if case .value(let value) = self { return value }
-            return nil
-        }
-
-        var why: String {
-            switch self {
-            case .value: return "ok"
-            case .unavailable(let error): return error.description
-            case .failure(let reason): return reason
-            }
-        }
-    }
+    typealias Answer = CPUQueryAnswer
 
     private func expansion(_ type: String, name: String, props: JSONObject?,
                            on session: QMPClient? = nil) async throws -> Answer<CPUModelExpansion> {
-        var model: JSONObject = ["name": .string(name)]
-        if let props { model["props"] = .object(props) }
-        let reply = try await optional("query-cpu-model-expansion", into: ["type": .string(type), "model": .object(model)],
-                                       on: session)
-        switch reply {
-        case .value(let json):
-            guard let expansion = CPUModelExpansion(json) else { return .failure("malformed expansion reply") }
-            return .value(expansion)
-        case .unavailable(let error): return .unavailable(error)
-        case .failure(let reason): return .failure(reason)
-        }
+        try await (session ?? client).expandCPUModel(name, type: type, props: props)
     }
 
-    /// Runs a command; QEMU's refusal or a missing recording becomes an ``Answer/unavailable(_:)``,
+    /// Runs a command; QEMU's refusal or a missing recording becomes an ``CPUQueryAnswer/unavailable(_:)``,
     /// a lost connection is thrown.
     private func optional(_ name: String, into arguments: JSONObject?, on session: QMPClient? = nil) async throws -> Answer<JSON> {
-        do {
-            return .value(try await (session ?? client).execute(name, arguments: arguments))
-        } catch let error as QMPError {
-            switch error {
-            case .commandFailed, .notRecorded: return .unavailable(error)
-            default: throw ProberError.qmp(error)
-            }
-        }
+        try await (session ?? client).answer(name, arguments: arguments)
     }
 }
 

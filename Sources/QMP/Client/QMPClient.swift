@@ -150,6 +150,11 @@ public final class QMPClient: Sendable {
             machine.negotiated()
             return .init()
         }
+        // The watchdog may have ended the session between qmp_capabilities' reply and this point (a starved process
+        // past connectTimeout): then the connection is gone, and connect must not report success.
+        guard runState == .running else {
+            throw QMPError.negotiationFailed("the session ended during negotiation (connect timeout \(limit.inSeconds) s)")
+        }
     }
 
     private func runConnection(_ transport: some QMPTransport) async {

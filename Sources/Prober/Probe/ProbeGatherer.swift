@@ -91,7 +91,7 @@ public struct ProbeGatherer: Sendable {
     /// KVM state and the definitions; the host model (here) and the per-model expansions (shared) start without
     /// waiting for the introspection to say that `query-cpu-model-expansion` exists, and are dropped when it does
     /// not, as if never asked. Notes come in the order of the one-session conversation.
-    private func gatherSpread(version: QEMUVersion) async throws -> AcceleratorProbe {
+    func gatherSpread(version: QEMUVersion) async throws -> AcceleratorProbe {
         var probe = AcceleratorProbe(accelerator: accelerator, version: version, arch: nil)
         async let introspected = introspect(version: version)
         async let target = optional("query-target", into: nil)
@@ -138,7 +138,7 @@ public struct ProbeGatherer: Sendable {
 
     /// What QEMU supports: from ``introspection`` when set, else asked on the first helper (this session when there
     /// is none, or when the helper fails).
-    private func introspect(version: QEMUVersion) async throws -> (QEMUFeatureSupport, String?) {
+    func introspect(version: QEMUVersion) async throws -> (QEMUFeatureSupport, String?) {
         let helper = helpers.first
         let fetch: @Sendable () async throws -> (QEMUFeatureSupport, String?) = { [self] in
             if let helper, let session = await helper() {
@@ -153,7 +153,7 @@ public struct ProbeGatherer: Sendable {
     /// `query-commands` (all the probe needs: which commands exist; 8 KB where the QAPI schema is 200 KB and
     /// grows QEMU by ~20 MB while it builds it), else `query-qmp-schema` (older recordings have only that), on
     /// `session`; with a note when neither answers.
-    private func introspect(on session: QMPClient) async throws -> (QEMUFeatureSupport, String?) {
+    func introspect(on session: QMPClient) async throws -> (QEMUFeatureSupport, String?) {
         let commands = try await optional("query-commands", into: nil, on: session)
         if let list = commands.value { return (QEMUFeatureSupport(commandList: list), nil) }
         let schema = try await optional("query-qmp-schema", into: nil, on: session)
@@ -161,14 +161,14 @@ public struct ProbeGatherer: Sendable {
         return (QEMUFeatureSupport(), "neither query-commands nor query-qmp-schema answered: \(schema.why)")
     }
 
-    private func hostModelWithNotes(arch: String?, version: QEMUVersion) async throws -> (AcceleratorProbe.HostModel?, [String]) {
+    func hostModelWithNotes(arch: String?, version: QEMUVersion) async throws -> (AcceleratorProbe.HostModel?, [String]) {
         var notes: [String] = []
         let model = try await hostModel(arch: arch, version: version, notes: &notes)
         return (model, notes)
     }
 
-    private func expandAllWithNotes(_ definitions: [CPUDefinition]?,
-                                    arch: String?) async throws -> ([String: AcceleratorProbe.ModelExpansions], [String]) {
+    func expandAllWithNotes(_ definitions: [CPUDefinition]?,
+                            arch: String?) async throws -> ([String: AcceleratorProbe.ModelExpansions], [String]) {
         guard let definitions else { return ([:], []) }
         var notes: [String] = []
         let expansions = try await expandAll(definitions, arch: arch, notes: &notes)
@@ -178,7 +178,7 @@ public struct ProbeGatherer: Sendable {
     /// The accelerator state (``AcceleratorState``): `query-accelerators` on QEMU 10.2 and later (`query-kvm` is
     /// deprecated from 11.0), else, or when it gives no answer (an older recording), `query-kvm`. Returns
     /// `query-kvm`'s raw answer too, when that is what answered.
-    private func acceleratorState(version: QEMUVersion) async throws -> (JSON?, AcceleratorState?) {
+    func acceleratorState(version: QEMUVersion) async throws -> (JSON?, AcceleratorState?) {
         var command = AcceleratorState.command(for: version)
         var reply = try await optional(command, into: nil)
         if reply.value == nil && command != "query-kvm" {
@@ -223,7 +223,7 @@ public struct ProbeGatherer: Sendable {
     /// static expansion (on QEMU without canonical feature names, a static expansion followed by a full expansion
     /// of its result) and the same again with `migratable: false`; on s390x one static expansion (and a full one,
     /// for its features); elsewhere one full expansion (on an unknown target, a static one when full is refused).
-    private func hostModel(arch: String?, version: QEMUVersion, notes: inout [String]) async throws -> AcceleratorProbe.HostModel? {
+    func hostModel(arch: String?, version: QEMUVersion, notes: inout [String]) async throws -> AcceleratorProbe.HostModel? {
         let target = QEMUTarget(arch: arch)
         let name = target.hostModelName(accelerator: accelerator)
         let isX86 = target.hostModelPolicy == .staticWithMigratability
@@ -283,7 +283,7 @@ public struct ProbeGatherer: Sendable {
     /// Whether this x86 QEMU's static expansion uses its canonical feature names, so that no full expansion of the
     /// result is needed. libvirt's test is the `unavailable-features` property of the max CPU type (QEMU 4.1+);
     /// older QEMU is asked, and one without `qom-list-properties` (before 2.12) does not.
-    private func namesFeaturesCanonically(arch: String?, version: QEMUVersion) async throws -> Bool {
+    func namesFeaturesCanonically(arch: String?, version: QEMUVersion) async throws -> Bool {
         if version.isAtLeast(4, 1) { return true }
         let typename = arch == "i386" ? "max-i386-cpu" : "max-x86_64-cpu"
         let reply = try await optional("qom-list-properties", into: ["typename": .string(typename)])
@@ -291,187 +291,19 @@ public struct ProbeGatherer: Sendable {
         return properties.contains { $0["name"]?.stringValue == "unavailable-features" }
     }
 
-    // MARK: Models
-
-    private func expandAll(_ definitions: [CPUDefinition], arch: String?,
-                           notes: inout [String]) async throws -> [String: AcceleratorProbe.ModelExpansions] {
-        let targets = definitions.filter { $0.aliasOf == nil && (onlyModels?.contains($0.name) ?? true) }.map(\.name)
-            + definitions.compactMap { definition in
-                // An alias whose target is not listed is expanded itself.
-                guard let alias = definition.aliasOf, !definitions.contains(where: { $0.name == alias }) else { return nil }
-                return (onlyModels?.contains(definition.name) ?? true) ? definition.name : nil
-            }
-        // Probe with an ordinary model: libvirt's recordings hold expansions of host and max only.
-        guard let first = targets.first(where: { !["host", "max", "base"].contains($0) }) ?? targets.first else { return [:] }
-        let types = QEMUTarget(arch: arch).modelExpansionTypes
-        // One command first: when the recording lacks per-model expansions, skip them all at once.
-        let probe = try await expansion(types[0], name: first, props: nil)
-        if case .unavailable(let error) = probe, case .notRecorded = error {
-            notes.append("per-model expansions are not in the recording: added/enabled features are unknown")
-            return [:]
-        }
-        let total = targets.count * types.count
-        let counter = Counter()
-        let results = !helpers.isEmpty
-            ? try await expandShared(targets: targets, types: types, first: (first, probe), total: total, counter: counter)
-            : try await withThrowingTaskGroup(of: (String, String, Answer<CPUModelExpansion>).self) { group in
-            for name in targets {
-                for type in types {
-                    group.addTask {
-                        if name == first && type == types[0] { return (name, type, probe) }
-                        let answer = try await expansion(type, name: name, props: nil)
-                        progress?(counter.increment(), total)
-                        return (name, type, answer)
-                    }
-                }
-            }
-            var collected: [(String, String, Answer<CPUModelExpansion>)] = []
-            collected.reserveCapacity(total)
-            for try await result in group { collected.append(result) }
-            return collected
-        }
-        var expansions: [String: AcceleratorProbe.ModelExpansions] = [:]
-        var failures: [String] = []
-        for (name, type, answer) in results {
-            guard let value = answer.value else {
-                failures.append("\(name) (\(type)): \(answer.why)")
-                continue
-            }
-            if type == "static" { expansions[name, default: .init()].staticExpansion = value }
-            else { expansions[name, default: .init()].fullExpansion = value }
-        }
-        if !failures.isEmpty {
-            notes.append("expansion failed for \(failures.count) model(s): " + failures.sorted().prefix(5).joined(separator: "; ")
-                         + (failures.count > 5 ? "; ..." : ""))
-        }
-        // Aliases report their target's expansion.
-        for definition in definitions {
-            if let alias = definition.aliasOf, expansions[definition.name] == nil, let target = expansions[alias] {
-                expansions[definition.name] = target
-            }
-        }
-        return expansions
-    }
-
-    /// The per-model expansions shared between ``client`` and the ``helpers``: every session runs twice its
-    /// in-flight limit of lanes (so its client always has the next command queued when a reply comes), and each
-    /// lane takes the next expansion from one shared queue. A helper whose connection fails gives its expansion
-    /// back to the queue and stops; a failure of the primary session ends the probe as without helpers.
-    private func expandShared(targets: [String], types: [String], first: (String, Answer<CPUModelExpansion>), total: Int,
-                              counter: Counter) async throws -> [(String, String, Answer<CPUModelExpansion>)] {
-        var jobs: [(String, String)] = []
-        jobs.reserveCapacity(total)
-        for name in targets {
-            for type in types where !(name == first.0 && type == types[0]) { jobs.append((name, type)) }
-        }
-        let queue = ExpansionQueue(jobs)
-        typealias Result = (String, String, Answer<CPUModelExpansion>)
-        @Sendable func lane(_ session: QMPClient, isHelper: Bool) async throws -> [Result] {
-            var done: [Result] = []
-            while let job = queue.next() {
-                do {
-                    let answer = try await expansion(job.1, name: job.0, props: nil, on: session)
-                    progress?(counter.increment(), total)
-                    done.append((job.0, job.1, answer))
-                } catch {
-                    guard isHelper else { throw error }
-                    queue.giveBack(job)
-                    return done
-                }
-            }
-            return done
-        }
-        let lanes = max(1, client.configuration.maxInFlight) * 2
-        var results = try await withThrowingTaskGroup(of: [Result].self) { group in
-            for _ in 0..<lanes { group.addTask { try await lane(client, isHelper: false) } }
-            for helper in helpers {
-                group.addTask {
-                    guard let session = await helper() else { return [] }
-                    let lanes = max(1, session.configuration.maxInFlight) * 2
-                    return try await withThrowingTaskGroup(of: [Result].self) { inner in
-                        for _ in 0..<lanes { inner.addTask { try await lane(session, isHelper: true) } }
-                        var collected: [Result] = []
-                        for try await part in inner { collected += part }
-                        return collected
-                    }
-                }
-            }
-            var collected: [Result] = [(first.0, types[0], first.1)]
-            collected.reserveCapacity(total)
-            for try await part in group { collected += part }
-            return collected
-        }
-        // Expansions given back by a helper after the primary session's lanes had finished.
-        results += try await lane(client, isHelper: false)
-        return results
-    }
-
     // MARK: Commands
 
     /// A reply, or why there is none.
     typealias Answer = CPUQueryAnswer
 
-    private func expansion(_ type: String, name: String, props: JSONObject?,
-                           on session: QMPClient? = nil) async throws -> Answer<CPUModelExpansion> {
+    func expansion(_ type: String, name: String, props: JSONObject?,
+                   on session: QMPClient? = nil) async throws -> Answer<CPUModelExpansion> {
         try await (session ?? client).expandCPUModel(name, type: type, props: props)
     }
 
     /// Runs a command; QEMU's refusal or a missing recording becomes an ``CPUQueryAnswer/unavailable(_:)``,
     /// a lost connection is thrown.
-    private func optional(_ name: String, into arguments: JSONObject?, on session: QMPClient? = nil) async throws -> Answer<JSON> {
+    func optional(_ name: String, into arguments: JSONObject?, on session: QMPClient? = nil) async throws -> Answer<JSON> {
         try await (session ?? client).answer(name, arguments: arguments)
     }
-}
-
-/// One introspection of a QEMU binary (`query-commands`, else `query-qmp-schema`), shared by the sessions that
-/// probe it, one per accelerator: the QAPI schema is built into the binary, so the first session to need it asks
-/// QEMU and the others, greeted by the same QEMU version, take its answer (or ask themselves if it failed).
-public final class SharedIntrospection: Sendable {
-    private let answers = Mutex<[String: Task<(QEMUFeatureSupport, String?), any Error>]>([:])
-
-    /// An introspection nobody asked for yet.
-    public init() {}
-
-    /// The answer for `version`: the one already asked for, else `fetch`'s.
-    func value(for version: QEMUVersion,
-               fetch: @escaping @Sendable () async throws -> (QEMUFeatureSupport, String?)) async throws -> (QEMUFeatureSupport, String?) {
-        let key = "\(version) \(version.package)"
-        let (task, mine) = answers.withLock { answers in
-            if let asked = answers[key] { return (asked, false) }
-            let task = Task { try await fetch() }
-            answers[key] = task
-            return (task, true)
-        }
-        do {
-            return try await task.value
-        } catch where !mine {
-            return try await fetch()
-        }
-    }
-}
-
-/// The per-model expansions still to do, shared by the lanes of every session.
-final class ExpansionQueue: Sendable {
-    private let state: Mutex<(jobs: [(String, String)], next: Int, returned: [(String, String)])>
-
-    init(_ jobs: [(String, String)]) { state = Mutex((jobs, 0, [])) }
-
-    /// The next expansion (name, type) to run, or nil when none is left.
-    func next() -> (String, String)? {
-        state.withLock { state in
-            if let job = state.returned.popLast() { return job }
-            guard state.next < state.jobs.count else { return nil }
-            defer { state.next += 1 }
-            return state.jobs[state.next]
-        }
-    }
-
-    /// Puts back an expansion whose session failed.
-    func giveBack(_ job: (String, String)) { state.withLock { $0.returned.append(job) } }
-}
-
-/// A thread-safe counter for progress reports.
-final class Counter: Sendable {
-    private let value = Mutex(0)
-    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
 }

@@ -2,42 +2,42 @@ import Foundation
 import QMP
 
 /// A file as `stat` sees it: enough to notice that it was replaced, rewritten, or only touched.
-public struct FileIdentity: Sendable, Hashable {
+package struct FileIdentity: Sendable, Hashable {
     /// The path it was looked up by.
-    public var path: String
+    package var path: String
     /// The device holding it.
-    public var device: UInt64
+    package var device: UInt64
     /// Its inode number (a replaced file gets a new one).
-    public var inode: UInt64
+    package var inode: UInt64
     /// Its size in bytes.
-    public var size: Int64
+    package var size: Int64
     /// Its change time (ctime: contents, permissions, owner, links, `touch`), seconds and nanoseconds.
-    public var changeTime: Timestamp
+    package var changeTime: Timestamp
     /// Its modification time (mtime), seconds and nanoseconds.
-    public var modificationTime: Timestamp
+    package var modificationTime: Timestamp
 
     /// A point in time as `stat` gives it.
-    public struct Timestamp: Sendable, Hashable, CustomStringConvertible {
+    package struct Timestamp: Sendable, Hashable, CustomStringConvertible {
         /// Seconds since the epoch.
-        public var seconds: Int64
+        package var seconds: Int64
         /// Nanoseconds within the second.
-        public var nanoseconds: Int64
+        package var nanoseconds: Int64
 
         /// A timestamp from its parts.
-        public init(seconds: Int64, nanoseconds: Int64) {
+        package init(seconds: Int64, nanoseconds: Int64) {
             self.seconds = seconds
             self.nanoseconds = nanoseconds
         }
 
         /// `SECONDS.NANOSECONDS`.
-        public var description: String {
+        package var description: String {
             let fraction = String(nanoseconds)
             return "\(seconds).\(String(repeating: "0", count: max(0, 9 - fraction.count)))\(fraction)"
         }
     }
 
     /// An identity from its parts.
-    public init(path: String, device: UInt64, inode: UInt64, size: Int64, changeTime: Timestamp, modificationTime: Timestamp) {
+    package init(path: String, device: UInt64, inode: UInt64, size: Int64, changeTime: Timestamp, modificationTime: Timestamp) {
         self.path = path
         self.device = device
         self.inode = inode
@@ -47,7 +47,7 @@ public struct FileIdentity: Sendable, Hashable {
     }
 
     /// `stat`s `path` (following symbolic links); nil when it cannot.
-    public static func of(_ path: String) -> FileIdentity? {
+    package static func of(_ path: String) -> FileIdentity? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return FileIdentity(path: path, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
@@ -57,23 +57,23 @@ public struct FileIdentity: Sendable, Hashable {
     }
 
     /// The identity in one line: path, device, inode, size, ctime, mtime.
-    public var summary: String {
+    package var summary: String {
         "\(path) dev=\(device) ino=\(inode) size=\(size) ctime=\(changeTime) mtime=\(modificationTime)"
     }
 }
 
 /// The running kernel, as far as it can change what QEMU reports: its release and build (`uname -r`, `uname -v`)
 /// and its command line (`clearcpuid=`, `tsx=`, `kvm-intel.nested=`... change the CPU features KVM offers).
-public struct KernelIdentity: Sendable, Hashable {
+package struct KernelIdentity: Sendable, Hashable {
     /// `uname -r`.
-    public var release: String
+    package var release: String
     /// `uname -v` (the build: a rebuilt kernel with the same release differs here).
-    public var version: String
+    package var version: String
     /// `/proc/cmdline`, when readable.
-    public var commandLine: String?
+    package var commandLine: String?
 
     /// A kernel identity from its parts.
-    public init(release: String, version: String, commandLine: String?) {
+    package init(release: String, version: String, commandLine: String?) {
         self.release = release
         self.version = version
         self.commandLine = commandLine
@@ -81,20 +81,20 @@ public struct KernelIdentity: Sendable, Hashable {
 }
 
 /// The host CPU: its signature and microcode (`HostCPUSignature`) and the feature flags the kernel shows.
-public struct HostCPUIdentity: Sendable, Hashable {
+package struct HostCPUIdentity: Sendable, Hashable {
     /// Vendor, family, model, stepping, microcode, model name.
-    public var signature: HostCPUSignature
+    package var signature: HostCPUSignature
     /// The kernel's feature flags of the first CPU (`flags` on x86, `Features` on arm64, `features` on s390x).
-    public var flags: String?
+    package var flags: String?
 
     /// An identity from its parts.
-    public init(signature: HostCPUSignature, flags: String?) {
+    package init(signature: HostCPUSignature, flags: String?) {
         self.signature = signature
         self.flags = flags
     }
 
     /// Parses the first processor block of a `/proc/cpuinfo` text.
-    public init(cpuinfo text: String) {
+    package init(cpuinfo text: String) {
         signature = HostCPUSignature.parse(cpuinfo: text)
         flags = nil
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -111,7 +111,7 @@ public struct HostCPUIdentity: Sendable, Hashable {
 
 /// Where a ``CacheKey`` gets its inputs. ``SystemEnvironment`` reads this machine; tests give fakes, so that every
 /// input can be varied without root.
-public protocol CacheKeyEnvironment: Sendable {
+package protocol CacheKeyEnvironment: Sendable {
     /// The identity of the file at `path`, nil when it cannot be `stat`ed.
     func identity(ofFile path: String) -> FileIdentity?
     /// The running kernel.
@@ -126,15 +126,15 @@ public protocol CacheKeyEnvironment: Sendable {
 
 /// The real machine: `stat`, `uname`, `/proc/cmdline`, `/dev/kvm`, the first block of `/proc/cpuinfo`,
 /// `/proc/self/exe`. Cheap (a few system calls): it runs on every cached probe.
-public struct SystemEnvironment: CacheKeyEnvironment {
+package struct SystemEnvironment: CacheKeyEnvironment {
     /// The system environment.
-    public init() {}
+    package init() {}
 
     /// `stat(path)`.
-    public func identity(ofFile path: String) -> FileIdentity? { FileIdentity.of(path) }
+    package func identity(ofFile path: String) -> FileIdentity? { FileIdentity.of(path) }
 
     /// `uname` and `/proc/cmdline`.
-    public func kernel() -> KernelIdentity {
+    package func kernel() -> KernelIdentity {
         var info = utsname()
         uname(&info)
         func field<T>(_ value: inout T) -> String {
@@ -146,17 +146,17 @@ public struct SystemEnvironment: CacheKeyEnvironment {
     }
 
     /// Whether `/dev/kvm` opens read-write.
-    public func kvmAccess() -> Bool { QEMUBinary.kvmUsable }
+    package func kvmAccess() -> Bool { QEMUBinary.kvmUsable }
 
     /// The first processor block of `/proc/cpuinfo` (read up to its first blank line only: on a large machine the
     /// whole file is long and slow to generate).
-    public func hostCPU() -> HostCPUIdentity? {
+    package func hostCPU() -> HostCPUIdentity? {
         guard let bytes = Self.readPrefix("/proc/cpuinfo", limit: 1 << 16, until: [0x0A, 0x0A]) else { return nil }
         return HostCPUIdentity(cpuinfo: String(decoding: bytes, as: UTF8.self))
     }
 
     /// `/proc/self/exe`.
-    public func proberExecutable() -> FileIdentity? { FileIdentity.of("/proc/self/exe") }
+    package func proberExecutable() -> FileIdentity? { FileIdentity.of("/proc/self/exe") }
 
     /// Reads `path` up to `limit` bytes, stopping early once `until` has been read.
     static func readPrefix(_ path: String, limit: Int, until terminator: [UInt8]? = nil) -> [UInt8]? {
@@ -189,26 +189,26 @@ public struct SystemEnvironment: CacheKeyEnvironment {
 /// `kvm` module recreates it, possibly with other parameters), the host CPU (signature, microcode, flags), the
 /// prober (`ProberVersion.current` and its executable's identity, so a rebuilt prober never serves an older
 /// build's results) and the options that shape the report.
-public struct CacheKey: Sendable, Hashable {
+package struct CacheKey: Sendable, Hashable {
     /// The QEMU binary probed.
-    public var binary: FileIdentity
+    package var binary: FileIdentity
     /// The running kernel.
-    public var kernel: KernelIdentity
+    package var kernel: KernelIdentity
     /// Whether `/dev/kvm` is usable.
-    public var kvmAccess: Bool
+    package var kvmAccess: Bool
     /// `/dev/kvm` itself, when it exists.
-    public var kvmDevice: FileIdentity?
+    package var kvmDevice: FileIdentity?
     /// The host CPU.
-    public var hostCPU: HostCPUIdentity?
+    package var hostCPU: HostCPUIdentity?
     /// `ProberVersion.current`.
-    public var proberVersion: String
+    package var proberVersion: String
     /// The running prober executable.
-    public var proberExecutable: FileIdentity?
+    package var proberExecutable: FileIdentity?
     /// The options that shape the report (accelerators, `--against` and its file's identity, ...), in order.
-    public var options: [String]
+    package var options: [String]
 
     /// A key from its parts.
-    public init(binary: FileIdentity, kernel: KernelIdentity, kvmAccess: Bool, kvmDevice: FileIdentity?,
+    package init(binary: FileIdentity, kernel: KernelIdentity, kvmAccess: Bool, kvmDevice: FileIdentity?,
                 hostCPU: HostCPUIdentity?, proberVersion: String = ProberVersion.current,
                 proberExecutable: FileIdentity?, options: [String]) {
         self.binary = binary
@@ -223,7 +223,7 @@ public struct CacheKey: Sendable, Hashable {
 
     /// The key of a probe of `binary` with `options`, read from `environment`; nil when the binary cannot be
     /// `stat`ed (then nothing is cached).
-    public init?(binary: String, options: [String], environment: some CacheKeyEnvironment = SystemEnvironment()) {
+    package init?(binary: String, options: [String], environment: some CacheKeyEnvironment = SystemEnvironment()) {
         guard let identity = environment.identity(ofFile: binary) else { return nil }
         self.init(binary: identity, kernel: environment.kernel(), kvmAccess: environment.kvmAccess(),
                   kvmDevice: environment.identity(ofFile: "/dev/kvm"), hostCPU: environment.hostCPU(),
@@ -232,7 +232,7 @@ public struct CacheKey: Sendable, Hashable {
 
     /// Every input in one line (`name=value` fields separated by tabs; tabs, newlines and backslashes in values
     /// escaped): stored in the cache entry and compared in full, so two keys with the same ``digest`` never mix.
-    public var canonical: String {
+    package var canonical: String {
         func escape(_ value: String) -> String {
             var out = ""
             out.reserveCapacity(value.utf8.count)
@@ -269,7 +269,7 @@ public struct CacheKey: Sendable, Hashable {
     }
 
     /// A 128-bit digest of ``canonical`` (two FNV-1a 64-bit hashes), as 32 hex digits: the entry's file name.
-    public var digest: String {
+    package var digest: String {
         var first: UInt64 = 0xcbf2_9ce4_8422_2325
         var second: UInt64 = 0x6c62_272e_07bb_0142
         for byte in canonical.utf8 {

@@ -2,7 +2,7 @@ import Foundation
 
 /// How a probe's result is printed: each is one section of a cache entry, so every presentation is served by
 /// reading one file.
-public enum ProbePresentation: String, Sendable, CaseIterable {
+package enum ProbePresentation: String, Sendable, CaseIterable {
     /// `--json`: ``ProbeReport/json``, serialized, and a newline.
     case json
     /// The summary (``TextReport``).
@@ -11,7 +11,7 @@ public enum ProbePresentation: String, Sendable, CaseIterable {
     case verbose
 
     /// The bytes printed for `report` in this presentation.
-    public func render(_ report: ProbeReport) -> [UInt8] {
+    package func render(_ report: ProbeReport) -> [UInt8] {
         switch self {
         case .json: return Array((report.json.serialized() + "\n").utf8)
         case .text: return Array(TextReport.render(report, verbose: false).utf8)
@@ -21,12 +21,12 @@ public enum ProbePresentation: String, Sendable, CaseIterable {
 }
 
 /// Why the cache cannot be used.
-public enum ProbeCacheError: Error, Sendable, CustomStringConvertible {
+package enum ProbeCacheError: Error, Sendable, CustomStringConvertible {
     /// The cache directory is unsafe (someone else's, a symbolic link, not a directory) or cannot be made.
     case unusableDirectory(String)
 
     /// The message for the user.
-    public var description: String {
+    package var description: String {
         switch self {
         case .unusableDirectory(let reason): return "the cache is not used: \(reason)"
         }
@@ -43,19 +43,19 @@ public enum ProbeCacheError: Error, Sendable, CustomStringConvertible {
 /// json <byte count> text <byte count> verbose <byte count>
 /// <the json bytes><the text bytes><the verbose bytes>
 /// ```
-public final class ProbeCache: Sendable {
+package final class ProbeCache: Sendable {
     /// The first line of every entry.
     static let magic = "qmp-probe-cache/1"
     /// Entries kept; older ones are removed when a new one is stored.
-    public static let maxEntries = 32
+    package static let maxEntries = 32
 
     /// The cache directory.
-    public let directory: String
+    package let directory: String
     /// An open descriptor of it: entries are opened relative to it, so the directory checked is the one used.
     private let directoryFD: Int32
 
     /// The default directory: `$XDG_CACHE_HOME/qmp-probe`, else `~/.cache/qmp-probe`; nil when there is no home.
-    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    package static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/qmp-probe" }
         var home = environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
         if home == nil, let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir {
@@ -68,7 +68,7 @@ public final class ProbeCache: Sendable {
     ///
     /// - Throws: ``ProbeCacheError/unusableDirectory(_:)`` when it is owned by someone else, is a symbolic link or
     ///   not a directory, or cannot be created. A directory of ours that others can access is made `0700`.
-    public init(directory: String) throws {
+    package init(directory: String) throws {
         self.directory = directory
         let parent = (directory as NSString).deletingLastPathComponent
         if !parent.isEmpty, mkdir(parent, 0o700) != 0, errno != EEXIST {
@@ -105,14 +105,14 @@ public final class ProbeCache: Sendable {
 
     /// The `presentation` section of `key`'s entry, or nil on a miss (no entry, another key, a damaged entry, or a
     /// file that is not a private regular file of this user).
-    public func lookup(_ key: CacheKey, _ presentation: ProbePresentation) -> [UInt8]? {
+    package func lookup(_ key: CacheKey, _ presentation: ProbePresentation) -> [UInt8]? {
         guard let bytes = readEntry(Self.fileName(key)) else { return nil }
         return Self.section(of: bytes, key: key.canonical, presentation)
     }
 
     /// Stores the output of every presentation for `key` (written to a private temporary file, then renamed over
     /// the entry, so readers never see half an entry), then removes the oldest entries beyond ``maxEntries``.
-    public func store(_ outputs: [ProbePresentation: [UInt8]], for key: CacheKey) throws {
+    package func store(_ outputs: [ProbePresentation: [UInt8]], for key: CacheKey) throws {
         var entry = Array("\(Self.magic)\n\(key.canonical)\n".utf8)
         entry += Array(ProbePresentation.allCases.map { "\($0.rawValue) \(outputs[$0]?.count ?? 0)" }
             .joined(separator: " ").utf8)
@@ -133,7 +133,7 @@ public final class ProbeCache: Sendable {
     }
 
     /// Removes every entry (and stale temporary file).
-    public func removeAll() {
+    package func removeAll() {
         for (name, _) in entries(includingTemporary: true) { unlinkat(directoryFD, name, 0) }
     }
 
@@ -211,7 +211,7 @@ public final class ProbeCache: Sendable {
 
     /// Writes every byte to `fd` (retrying short writes and EINTR); false on an error.
     @discardableResult
-    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    package static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
@@ -224,14 +224,14 @@ public final class ProbeCache: Sendable {
 }
 
 /// A probe served from a ``ProbeCache`` when its ``CacheKey`` is there, else run and stored.
-public struct CachedProbe: Sendable {
+package struct CachedProbe: Sendable {
     /// The cache.
-    public let cache: ProbeCache
+    package let cache: ProbeCache
     /// The key of this probe.
-    public let key: CacheKey
+    package let key: CacheKey
 
     /// A cached probe of `key` in `cache`.
-    public init(cache: ProbeCache, key: CacheKey) {
+    package init(cache: ProbeCache, key: CacheKey) {
         self.cache = cache
         self.key = key
     }
@@ -239,14 +239,14 @@ public struct CachedProbe: Sendable {
     /// The printed output of `presentation`: from the cache when the key matches (`fromCache` true, `probe` not
     /// called), else from `probe`, whose report is then stored in every presentation.
     /// - Throws: whatever `probe` throws (nothing is stored then). A failure to store is not an error.
-    public func output(_ presentation: ProbePresentation,
+    package func output(_ presentation: ProbePresentation,
                        probe: () async throws -> ProbeReport) async rethrows -> (bytes: [UInt8], fromCache: Bool) {
         try await output(presentation, rendering: { render in render(try await probe()) })
     }
 
     /// ``output(_:probe:)`` for a probe that renders its report itself (``ProbeRunner/run(against:finish:)`` renders
     /// it while its QEMUs are stopped): `probe` gets the function that renders every presentation.
-    public func output(_ presentation: ProbePresentation,
+    package func output(_ presentation: ProbePresentation,
                        rendering probe: (@Sendable (ProbeReport) -> [ProbePresentation: [UInt8]]) async throws -> [ProbePresentation: [UInt8]])
         async rethrows -> (bytes: [UInt8], fromCache: Bool) {
         if let bytes = cache.lookup(key, presentation) { return (bytes, true) }

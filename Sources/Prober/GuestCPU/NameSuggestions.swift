@@ -1,7 +1,7 @@
 /// Nearest known names for a misspelt one (edit distance), for error messages.
-public enum NameSuggestions {
+package enum NameSuggestions {
     /// Up to `limit` names from `candidates` closest to `name` (case-insensitive), nearest first.
-    public static func nearest(to name: String, in candidates: some Sequence<String>, limit: Int = 3) -> [String] {
+    package static func nearest(to name: String, in candidates: some Sequence<String>, limit: Int = 3) -> [String] {
         let target = Array(name.lowercased().utf8)
         let scored = candidates.map { candidate -> (Int, String) in
             (distance(target, Array(candidate.lowercased().utf8)), candidate)

@@ -3,15 +3,15 @@ import Synchronization
 
 /// A temporary directory only its owner can enter (0700), named after the process that made it, so that
 /// a later run can remove the ones left behind by a process that was killed.
-public final class PrivateDirectory: Sendable {
+package final class PrivateDirectory: Sendable {
     /// The directory's path.
-    public let path: String
+    package let path: String
     /// Name prefix of every directory made here.
     static let prefix = "qmp-probe-"
 
     /// Creates a fresh directory under `$XDG_RUNTIME_DIR` (or `$TMPDIR`, or `/tmp`), after removing stale ones
     /// (unless `removingStale` is false: the caller then calls ``removeStaleOnce()`` when it suits it).
-    public init(removingStale: Bool = true) throws {
+    package init(removingStale: Bool = true) throws {
         let parent = Self.parent
         if removingStale { Self.removeStaleOnce() }
         var template = Array("\(parent)/\(Self.prefix)\(getpid())-XXXXXX".utf8CString)
@@ -26,7 +26,7 @@ public final class PrivateDirectory: Sendable {
     deinit { remove() }
 
     /// Removes the directory and everything in it (idempotent).
-    public func remove() {
+    package func remove() {
         try? FileManager.default.removeItem(atPath: path)
         ChildRegistry.shared.remove(directory: path)
     }
@@ -44,7 +44,7 @@ public final class PrivateDirectory: Sendable {
 
     /// Removes the stale directories in `parent` the first time it is called in this process (a later call does
     /// nothing: what a dead process left is gone after the first).
-    public static func removeStaleOnce() {
+    package static func removeStaleOnce() {
         guard staleRemoved.withLock({ done in defer { done = true }; return !done }) else { return }
         removeStale(in: parent)
     }

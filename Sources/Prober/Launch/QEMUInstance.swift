@@ -5,7 +5,7 @@ import QMP
 /// negotiated QMP client. ``shutdown()`` always leaves no process behind.
 public final class QEMUInstance: Sendable {
     /// The running process.
-    public let process: QEMUProcess
+    package let process: QEMUProcess
     /// The negotiated client.
     public let client: QMPClient
     /// The accelerator asked for (`kvm`, `tcg`, ...).

@@ -6,22 +6,22 @@ import QMP
 ///
 /// The child gets a parent-death signal (SIGKILL) so it cannot outlive the prober, its stderr goes to a file
 /// in a private 0700 directory, and ``stop(grace:)`` ends it (SIGTERM, then SIGKILL) and reaps it.
-public final class QEMUProcess: Sendable {
+package final class QEMUProcess: Sendable {
     /// The binary that was started.
-    public let binary: String
+    package let binary: String
     /// The arguments it was started with (without the binary).
-    public let arguments: [String]
+    package let arguments: [String]
     /// The process id.
-    public let pid: pid_t
+    package let pid: pid_t
     /// The monitor: our end of the socketpair (the client takes ownership when it connects).
-    public let monitor: QMPEndpoint
+    package let monitor: QMPEndpoint
     /// The private directory holding QEMU's stderr.
-    public let directory: PrivateDirectory
+    package let directory: PrivateDirectory
     private let stderrPath: String
 
     /// Starts `binary` with the QMP monitor on a socketpair and `arguments` after it.
     /// - Throws: ``ProberError/qemuFailedToStart(binary:detail:stderr:)`` when the binary cannot be executed.
-    public init(binary: String, arguments: [String], directory: PrivateDirectory? = nil) throws {
+    package init(binary: String, arguments: [String], directory: PrivateDirectory? = nil) throws {
         // Stale directories of killed runs are looked for after QEMU is started, while it initializes: scanning a
         // busy /tmp took 2-3 ms of the probe's critical path before its QEMU could start.
         let directory = try directory ?? PrivateDirectory(removingStale: false)
@@ -60,12 +60,12 @@ public final class QEMUProcess: Sendable {
     }
 
     /// What QEMU wrote on stderr so far.
-    public var stderr: String {
+    package var stderr: String {
         (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
     }
 
     /// The exit status if QEMU has exited (reaping it), else nil.
-    public func exitStatus() -> Int32? {
+    package func exitStatus() -> Int32? {
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
         if result == pid {
@@ -77,7 +77,7 @@ public final class QEMUProcess: Sendable {
     }
 
     /// Waits up to `timeout` for QEMU to exit by itself; returns its status, or nil if it is still running.
-    public func waitForExit(timeout: Duration) async -> Int32? {
+    package func waitForExit(timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while true {
             if let status = exitStatus() { return status }
@@ -87,7 +87,7 @@ public final class QEMUProcess: Sendable {
     }
 
     /// Ends QEMU: waits `grace` for it to exit (after `quit`, say), then SIGTERM, then SIGKILL; always reaps it.
-    public func stop(grace: Duration = .milliseconds(500)) async {
+    package func stop(grace: Duration = .milliseconds(500)) async {
         if await waitForExit(timeout: grace) != nil { return }
         Glibc.kill(pid, SIGTERM)
         Glibc.kill(pid, SIGCONT)  // a stopped QEMU acts on SIGTERM only once continued
@@ -97,7 +97,7 @@ public final class QEMUProcess: Sendable {
     }
 
     /// Ends QEMU at once (SIGKILL) and reaps it; for clean-up paths that cannot wait.
-    public func kill() {
+    package func kill() {
         Glibc.kill(pid, SIGKILL)
         var status: Int32 = 0
         _ = waitpid(pid, &status, 0)

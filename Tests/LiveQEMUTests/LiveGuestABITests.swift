@@ -87,6 +87,22 @@ struct LiveGuestABITests {
         #expect(arch == 2 && archText.contains("different architectures: x86_64 (source) and s390x (destination)"), "\(archText)")
     }
 
+    @Test("another target (aarch64, virt): only full expansions and no hot-pluggable CPUs, still read and compared")
+    func aarch64() async throws {
+        let binary = "/usr/bin/qemu-system-aarch64"
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "CI installs qemu-system-arm")
+        var checker = GuestABIChecker(source: .live(binary: binary), destination: .live(binary: binary))
+        checker.cpu = "cortex-a57"
+        checker.machines = ["virt"]
+        checker.topology = try SMPTopology(parsing: "2,cores=2")
+        checker.accelerator = "tcg"
+        let report = try await checker.run()
+        #expect(report.identical, "\(report.text)")
+        let pair = try #require(report.pairs.first)
+        #expect(pair.machine.hasPrefix("virt-") && pair.source.arch == "aarch64" && pair.source.threadsPerPackage == nil)
+        #expect(!pair.source.values.isEmpty && pair.source.vcpus == 2)
+    }
+
     @Test("the source fails while the destination's QEMU is starting: exit 2, and no QEMU is left running")
     func noQEMULeftBehind() async throws {
         let new = try #require(LiveQEMU.newQEMU)

@@ -3,7 +3,7 @@ import QMP
 extension RealizedCPU {
     /// Reads the CPU of a started, paused guest over `client`: the machine type QEMU resolved (`qom-get` of
     /// `/machine`'s `type`), the target, the topology (`query-hotpluggable-cpus`), the first CPU's path
-    /// (`query-cpus-fast`), this QEMU's feature names (a static expansion of the model), the machine type's compat
+    /// (`query-cpus-fast`), this QEMU's feature names (a static expansion of the model, else a full one), the machine type's compat
     /// properties where QEMU says them (`query-machines` with `compat-props`, 9.1+), then `qom-list` and one
     /// `qom-get` per feature (one spelling each) and identity property, pipelined, and `unavailable-features`.
     ///
@@ -14,7 +14,7 @@ extension RealizedCPU {
             guard let version = client.greeting?.version else { throw QMPError.invalidState("not connected") }
             async let machineType = client.execute("qom-get", arguments: ["path": "/machine", "property": "type"])
             async let target = client.execute("query-target")
-            async let slots = client.execute("query-hotpluggable-cpus")
+            async let slots = client.answer("query-hotpluggable-cpus")  // not on every machine type (arm virt)
             async let cpus = client.execute("query-cpus-fast")
             async let expansion = client.expandCPUModel(guest.model)
             async let machines: JSON? = try? await client.execute("query-machines", arguments: ["compat-props": true])
@@ -26,7 +26,10 @@ extension RealizedCPU {
             let expanded: CPUModelExpansion
             switch try await expansion {
             case .value(let value): expanded = value
-            case .unavailable(let error): throw error
+            case .unavailable(let error):
+                // Targets that expand only fully (arm, riscv): the full expansion's booleans are the features.
+                guard case .value(let full) = try await client.expandCPUModel(guest.model, type: "full") else { throw error }
+                expanded = full
             case .failure(let reason): throw QMPError.protocolError(reason)
             }
             let featureNames = Set(expanded.booleans.map(\.0))
@@ -78,7 +81,7 @@ extension RealizedCPU {
             return RealizedCPU(
                 version: version, binary: binary, arch: arch, accelerator: guest.accelerator, cpu: guest.cpu,
                 machine: guest.machine, resolvedMachine: resolved, topology: guest.topology,
-                threadsPerPackage: try await packageSize(slots), vcpus: try await cpus.arrayValue?.count,
+                threadsPerPackage: try await slots.value.flatMap(packageSize), vcpus: try await cpus.arrayValue?.count,
                 values: values, properties: properties, unavailable: unavailable,
                 compatProperties: await compatProperties(machines, machine: resolved), path: path, commands: commands)
         } catch let error as QMPError {

@@ -202,7 +202,8 @@ sizes = Array(Set(sizes)).sorted()
 for size in sizes {
     let hosts = Array(fleet.prefix(size))
     var report: BaselineReport?
-    let ours = try seconds { report = try FleetBaseline.compute(hosts: hosts) }
+    // The peer implements the usable-as-is rule: compare that one.
+    let ours = try seconds { report = try FleetBaseline.compute(hosts: hosts, rule: .usableAsIs) }
     var peer: [StringSetBaseline.Result] = []
     if options.noPeer {
         print("fleet-baseline  hosts=\(size)  wall \(format(ours.wall)) s  cpu \(format(ours.cpu)) s  (\(format(ours.cpu / Double(size) * 1e6)) µs cpu/host)")

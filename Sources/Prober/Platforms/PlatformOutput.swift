@@ -22,9 +22,10 @@ public enum PlatformOutput {
         guard cpu.runsEverywhere else {
             let hostsText = cpu.blockedOn.map { block in
                 let labels = block.hosts.prefix(4).map { report.hosts[$0].label }.joined(separator: ", ") + (block.hosts.count > 4 ? ", ..." : "")
-                let why = block.missingModel ? "no model \(cpu.model)"
-                    : (block.cannotGive.map { "cannot give \($0)" } + block.unknown.map { "does not know \($0)" }).joined(separator: ", ")
-                return "\(labels): \(why)"
+                var why: [String] = block.missingModel ? ["no model \(cpu.model)"] : []
+                if !block.cannotGive.isEmpty { why.append("cannot give " + block.cannotGive.joined(separator: " ")) }
+                if !block.unknown.isEmpty { why.append("does not know " + block.unknown.joined(separator: " ")) }
+                return "\(labels): \(why.joined(separator: ", "))"
             }
             throw PlatformFormatError(platform: format.rawValue, reasons: ["\(cpu.cpuString) does not run on every host (\(section.name)): " + hostsText.joined(separator: "; ")])
         }

@@ -54,7 +54,7 @@ public enum BaselineTextReport {
     static func describe(_ cpu: BaselineReport.BaselineCPU, _ report: BaselineReport, name: String) -> String {
         var out = ""
         if !cpu.paravirtual.isEmpty {
-            out += CompareTextReport.wrap("KVM paravirtual features every host model has (not part of the CPU model; each platform sets them):", cpu.paravirtual)
+            out += CompareTextReport.wrap("paravirtual (every host; not in the CPU model):", cpu.paravirtual)
         }
         if cpu.runsEverywhere { return out + "\(name) runs on every host\n" }
         out += "\(name) does NOT run on:\n"

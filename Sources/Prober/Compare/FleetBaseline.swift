@@ -251,7 +251,7 @@ public enum FleetBaseline {
             return (nil, "no host model names a vendor: models of every vendor are considered")
         case 1:
             let vendor = byVendor.keys.first!
-            return (vendor, "the vendor property of every host model (\(vendor))\(without)")
+            return (vendor, "the vendor property of every host model\(without)")
         default:
             let list = byVendor.sorted { $0.key < $1.key }.map { "\($0.key): \(hosts($0.value))" }.joined(separator: "; ")
             return (nil, "the hosts are of several vendors (\(list))\(without): libvirt refuses such a baseline (CPU vendors do not match), and under KVM each guest would see its host's vendor change on migration; models of every vendor are considered")

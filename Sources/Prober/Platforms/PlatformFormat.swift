@@ -57,15 +57,18 @@ public struct PlatformFormatError: Error, Sendable, CustomStringConvertible {
     public var platform: String
     /// What it cannot express, one reason each.
     public var reasons: [String]
+    /// The platform could express it, but there is no CPU to give it (none fits, or it does not run everywhere).
+    public var noCPU: Bool
 
     /// An error from its parts.
-    public init(platform: String, reasons: [String]) {
+    public init(platform: String, reasons: [String], noCPU: Bool = false) {
         self.platform = platform
         self.reasons = reasons
+        self.noCPU = noCPU
     }
 
     public var description: String {
-        "\(platform) cannot express this CPU: " + reasons.joined(separator: "; ")
+        (noCPU ? "no \(platform) configuration: " : "\(platform) cannot express this CPU: ") + reasons.joined(separator: "; ")
     }
 }
 

@@ -17,7 +17,7 @@ public enum PlatformOutput {
             return KubeVirtNodeLabels.yaml(hosts.count == 1 ? try KubeVirtNodeLabels.labels(of: hosts[0]) : try KubeVirtNodeLabels.shared(hosts))
         }
         guard let section = accelerator(of: report), let cpu = section.checked ?? section.baseline else {
-            throw PlatformFormatError(platform: format.rawValue, reasons: ["there is no baseline CPU (no model fits every host; see the report without --format)"])
+            throw PlatformFormatError(platform: format.rawValue, reasons: ["there is no baseline CPU (no model fits every host; see the report without --format)"], noCPU: true)
         }
         guard cpu.runsEverywhere else {
             let hostsText = cpu.blockedOn.map { block in
@@ -27,7 +27,7 @@ public enum PlatformOutput {
                 if !block.unknown.isEmpty { why.append("does not know " + block.unknown.joined(separator: " ")) }
                 return "\(labels): \(why.joined(separator: ", "))"
             }
-            throw PlatformFormatError(platform: format.rawValue, reasons: ["\(cpu.cpuString) does not run on every host (\(section.name)): " + hostsText.joined(separator: "; ")])
+            throw PlatformFormatError(platform: format.rawValue, reasons: ["\(cpu.cpuString) does not run on every host (\(section.name)): " + hostsText.joined(separator: "; ")], noCPU: true)
         }
         return try format.render(cpu, context: PlatformContext(arch: report.arch, accelerator: section.name, vendor: section.vendor))
     }

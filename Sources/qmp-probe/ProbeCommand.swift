@@ -135,22 +135,13 @@ struct ProbeCommand: AsyncParsableCommand {
                 return finish(report)
             }
         }
-        if let format = format.flatMap(PlatformFormat.init(rawValue:)) {
-            // The configuration alone: this host as a fleet of one.
-            do {
-                let host = HostResult(label: "this host", paths: [], report: try await probe { $0 })
-                let report = try FleetBaseline.compute(hosts: [host])
-                try PlatformOutputOption.print(format, report: report, hosts: [host])
-            } catch let error as ProberError {
-                progress.clear()
-                throw ProbeExit.fail(error.description)
-            } catch let error as QMPError {
-                progress.clear()
-                throw ProbeExit.fail(error.description)
-            }
-            return
-        }
         do {
+            if let format = format.flatMap(PlatformFormat.init(rawValue:)) {
+                // The configuration alone: this host as a fleet of one.
+                let host = HostResult(label: "this host", paths: [], report: try await probe { $0 })
+                try PlatformOutputOption.print(format, report: try FleetBaseline.compute(hosts: [host]), hosts: [host])
+                return
+            }
             let output: [UInt8]
             if let cached {
                 output = try await cached.output(presentation, rendering: { try await probe($0) }).bytes

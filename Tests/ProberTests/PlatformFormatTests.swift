@@ -85,6 +85,18 @@ struct PlatformFormatTests {
         #expect(libvirt[5] as? [String] == libvirtSwitches)
     }
 
+    @Test("YAML strings survive any character: quotes, backslashes, newlines, control characters")
+    func yamlEscapes() async throws {
+        let odd = "a\"b\\c\nd\te\u{1}f-486"
+        let cpu = BaselineReport.BaselineCPU(model: odd, plus: [], minus: [], modelFeaturesKnown: true)
+        let yaml = try KubeVirtCPUFormat.render(cpu, context: PlatformContext(arch: "x86_64", accelerator: "kvm", vendor: nil))
+        let model = try await Self.python("""
+            import yaml
+            print(json.dumps([yaml.safe_load(open(sys.argv[1]))["spec"]["template"]["spec"]["domain"]["cpu"]["model"]]))
+            """, on: yaml)
+        #expect(model as? [String] == [odd])
+    }
+
     @Test("what a platform cannot express is refused with its reason, never dropped")
     func refusals() async throws {
         let hosts = try await BaselineRuleTests.recordedFleet()

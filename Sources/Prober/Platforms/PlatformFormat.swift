@@ -75,22 +75,20 @@ public struct PlatformFormatError: Error, Sendable, CustomStringConvertible {
 /// YAML scalars the platform formats write: always double-quoted (JSON's escapes, which YAML reads the same), so that
 /// model names such as `486` stay strings and flags such as `-svm` are never read as anything else.
 enum YAMLScalar {
-    /// `text` as a double-quoted YAML scalar.
+    /// The characters written as a backslash escape.
+    static let escapes: [Unicode.Scalar: String] = ["\"": "\\\"", "\\": "\\\\", "\n": "\\n", "\t": "\\t"]
+
+    /// `text` as a double-quoted YAML scalar: the escapes above, other control characters as `\uXXXX`.
     static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16, uppercase: true)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            if let escape = escapes[scalar] {
+                out += escape
+            } else if scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""

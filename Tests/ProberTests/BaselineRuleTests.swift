@@ -95,9 +95,12 @@ struct BaselineRuleTests {
         #expect(alone.vendor == "GenuineIntel")
         // libvirt's probes expand no model: the model usable as it is, of the hosts' vendor.
         #expect(alone.baseline.map { CPUVendor.vendor(ofModel: $0.model) } == "GenuineIntel")
-        if let source = LibvirtCorpus.sourcePackage {
-            let amd = [try await CompareTestSupport.host("\(source)/caps_9.2.0_x86_64+amdsev.replies"),
-                       try await CompareTestSupport.host("\(source)/caps_10.0.0_x86_64.replies")]
+        if LibvirtCorpus.sourcePackage != nil {
+            let sessions = try ["caps_9.2.0_x86_64+amdsev", "caps_10.0.0_x86_64"].map { name in
+                try #require(LibvirtCorpus.sessions.first { $0.name == name && $0.corpus == "libvirt source package" }, "\(name) is not in the source package's corpus")
+            }
+            let amd = [try await CompareTestSupport.host("\(sessions[0].folder)/\(sessions[0].name).replies"),
+                       try await CompareTestSupport.host("\(sessions[1].folder)/\(sessions[1].name).replies")]
             let both = try FleetBaseline.compute(hosts: amd, accelerators: ["kvm"]).accelerators[0]
             #expect(both.vendor == "AuthenticAMD")
             #expect(both.baseline.map { CPUVendor.vendor(ofModel: $0.model) } == "AuthenticAMD")

@@ -196,6 +196,18 @@ struct PlatformFormatTests {
         defer { try? FileManager.default.removeItem(atPath: empty) }
         let (emptyStatus, emptyMessage) = try await CompareCommandTests.run(["baseline", empty])
         #expect(emptyStatus == 2 && emptyMessage.contains("a directory with no results in it"), "\(emptyMessage)")
+        // A result without a host model: the probe's own JSON with host_model set to null.
+        let (probed, json) = try await ProberTestSupport.run(CompareCommandTests.executable,
+                                                             ["probe", "--replay", ProberTestSupport.recorded("qemu-10.0-x86_64-kvm.jsonl"), "--json"], stderr: false)
+        try #require(probed == 0)
+        let blindJSON = try #require(try await Self.python("""
+            d = json.load(open(sys.argv[1])); d["accelerators"]["kvm"]["host_model"] = None; print(json.dumps([json.dumps(d)]))
+            """, on: json) as? [String])
+        let blind = FileManager.default.temporaryDirectory.appendingPathComponent("blind-\(UUID().uuidString).json").path
+        try blindJSON[0].write(toFile: blind, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: blind) }
+        let (blindStatus, blindMessage) = try await CompareCommandTests.run(["baseline", host("10.0"), "blind=" + blind, "--accel", "kvm"])
+        #expect(blindStatus == 2 && blindMessage.hasPrefix("qmp-probe: blind has no host model (kvm)"), "\(blindMessage)")
         let (drift, driftText) = try await CompareCommandTests.run(["baseline", host("7.2"), host("10.0"), "--label-drift"])
         #expect(drift == 1 && driftText.hasPrefix("# KubeVirt node labels from qemu-7.2 to qemu-10.0\ndisappeared: []\nappeared:\n"))
         let (labels, labelText) = try await CompareCommandTests.run(["probe", "--replay", ProberTestSupport.recorded("qemu-10.0-x86_64-kvm.jsonl"),

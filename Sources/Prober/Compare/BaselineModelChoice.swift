@@ -10,10 +10,15 @@ struct BaselineModelChoice {
     let members: [[Int]]
     let shared: FeatureSet
     let known: FeatureSet
-    /// Per distinct result: model name to position in its `models`.
-    private let positions: [[String: Int]]
+    /// Per representative result (one per QEMU build): model name to position in its `models`. Other results are
+    /// searched when checked (building a table for each of thousands of results would cost more than the search).
+    private let positions: [Int: [String: Int]]
     /// One distinct result per QEMU build (a model's features depend on the build and the accelerator only).
     private let representatives: [Int]
+    /// Per distinct result, once read: what its host model gives (migratable or not) and the features its QEMU names.
+    private var hostSets: [(gives: FeatureSet, known: FeatureSet)?]
+    /// Per QEMU build, once read: the features it names (its host model's boolean properties).
+    private var buildKnown: [String: FeatureSet] = [:]
 
     init(sections: [ProbeReport.Accelerator], builds: [String], members: [[Int]], shared: FeatureSet, known: FeatureSet) {
         self.sections = sections
@@ -21,11 +26,30 @@ struct BaselineModelChoice {
         self.members = members
         self.shared = shared
         self.known = known
-        positions = sections.map { section in
-            Dictionary(section.models.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-        }
         var seen = Set<String>()
         representatives = builds.indices.filter { seen.insert(builds[$0]).inserted }
+        positions = Dictionary(uniqueKeysWithValues: representatives.map { host in
+            (host, Dictionary(sections[host].models.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first }))
+        })
+        hostSets = Array(repeating: nil, count: sections.count)
+    }
+
+    /// What distinct result `host`'s host model gives and which features its QEMU names (its boolean properties, the
+    /// same for every host of one QEMU build); nil without a host model. Read once per result, and once per build.
+    private mutating func hostSet(_ host: Int, index: inout FeatureIndex) -> (gives: FeatureSet, known: FeatureSet)? {
+        if let known = hostSets[host] { return known }
+        guard let hostModel = sections[host].hostModel else { return nil }
+        let known = buildKnown[builds[host]] ?? {
+            var booleans: [String] = []
+            for (key, value) in hostModel.props where value.boolValue != nil { booleans.append(key) }
+            let set = index.set(booleans, featuresOnly: true)
+            buildKnown[builds[host]] = set
+            return set
+        }()
+        let sets = (gives: index.set(hostModel.migratable, featuresOnly: true).union(index.set(hostModel.nonMigratable, featuresOnly: true)),
+                    known: known)
+        hostSets[host] = sets
+        return sets
     }
 
     /// libvirt's cost of a candidate (`virCPUx86CompareCandidateFeatureList`): one per added feature, and 2, 3, 4, ...
@@ -39,10 +63,16 @@ struct BaselineModelChoice {
         FeatureSet(set.ids.filter { LibvirtFeatureNames.isKVMParavirtual(index.name($0)) })
     }
 
+    /// Where `model` is in distinct result `host`'s models, nil when that QEMU has no such model.
+    func position(of model: String, on host: Int) -> Int? {
+        if let table = positions[host] { return table[model] }
+        return sections[host].models.firstIndex { $0.name == model }
+    }
+
     /// The model's enabled features on distinct result `host`, nil when that QEMU has no such model or did not
     /// expand it.
     func enabled(_ model: String, on host: Int) -> [String]? {
-        positions[host][model].flatMap { sections[host].models[$0].enabled }
+        position(of: model, on: host).flatMap { sections[host].models[$0].enabled }
     }
 
     /// The features the model's definition asks for on distinct result `host`, beyond what this accelerator turned
@@ -50,7 +80,7 @@ struct BaselineModelChoice {
     /// KVM turns off by default). libvirt judges a CPU by its own definition of the model, which has them: they must
     /// be switched off for libvirt to find the CPU runnable where the host model lacks them.
     func removed(_ model: String, on host: Int) -> [String] {
-        positions[host][model].flatMap { sections[host].models[$0].removed } ?? []
+        position(of: model, on: host).flatMap { sections[host].models[$0].removed } ?? []
     }
 
     /// The switches that make `model` realize exactly the shared CPU features on every host: on for a shared
@@ -81,25 +111,22 @@ struct BaselineModelChoice {
     /// have a feature the host cannot give (one the model asks for that is in QEMU's `unavailable-features`, or one
     /// switched on beyond the model's own that the host model lacks), or a switched-off feature that QEMU does not
     /// know. Hosts with the same reason are grouped; empty when it runs everywhere.
-    func blocks(model: String, on: FeatureSet, off: FeatureSet, index: inout FeatureIndex) -> [BaselineReport.RunBlock] {
+    mutating func blocks(model: String, on: FeatureSet, off: FeatureSet, index: inout FeatureIndex) -> [BaselineReport.RunBlock] {
         struct Key: Hashable { var missing: Bool; var cannot: FeatureSet; var unknown: FeatureSet }
         var groups: [Key: [Int]] = [:]
         var order: [Key] = []
         for host in sections.indices {
             let key: Key
-            if let position = positions[host][model] {
+            if let position = position(of: model, on: host) {
                 let entry = sections[host].models[position]
                 let dropped = index.set(entry.dropped ?? entry.blockers ?? [])
                 let own = entry.enabled.map { index.set($0, featuresOnly: true) }
                 var cannot = (own ?? FeatureSet()).union(on).subtracting(off).intersection(dropped)
-                var knownHere = own ?? FeatureSet()
-                if let hostModel = sections[host].hostModel {
-                    let gives = index.set(hostModel.migratable, featuresOnly: true)
-                        .union(index.set(hostModel.nonMigratable, featuresOnly: true))
-                    cannot.formUnion(on.subtracting(own ?? FeatureSet()).subtracting(gives))
-                    knownHere.formUnion(index.set(hostModel.props.keys.filter { hostModel.props[$0]?.boolValue != nil }, featuresOnly: true))
+                var unknown = FeatureSet()
+                if let sets = hostSet(host, index: &index) {
+                    cannot.formUnion(on.subtracting(own ?? FeatureSet()).subtracting(sets.gives))
+                    unknown = off.subtracting(sets.known.union(own ?? FeatureSet()))
                 }
-                let unknown = sections[host].hostModel == nil ? FeatureSet() : off.subtracting(knownHere)
                 key = Key(missing: false, cannot: cannot.subtracting(unknown), unknown: unknown)
             } else {
                 key = Key(missing: true, cannot: FeatureSet(), unknown: FeatureSet())
@@ -116,7 +143,7 @@ struct BaselineModelChoice {
     }
 
     /// The CPU of `model` with `plus` and `minus`, checked on every host.
-    func cpu(_ model: String, plus: FeatureSet, minus: FeatureSet, rule: BaselineReport.ModelRule?, known modelKnown: Bool,
+    mutating func cpu(_ model: String, plus: FeatureSet, minus: FeatureSet, rule: BaselineReport.ModelRule?, known modelKnown: Bool,
              index: inout FeatureIndex) -> BaselineReport.BaselineCPU {
         var cpu = BaselineReport.BaselineCPU(model: model, plus: index.names(plus), minus: index.names(minus),
                                              modelFeaturesKnown: modelKnown)
@@ -135,7 +162,7 @@ struct BaselineModelChoice {
     /// ``libvirtCost(added:disabled:)``; ties to fewer disabled features, then to the model with more features of
     /// its own, then by name. The first candidate in that order that runs on every host is chosen. Nil when no model
     /// is expanded everywhere.
-    func libvirtChoice(rows: [BaselineReport.ModelRow], deprecated: [Bool], vendor: String?, index: inout FeatureIndex,
+    mutating func libvirtChoice(rows: [BaselineReport.ModelRow], deprecated: [Bool], vendor: String?, index: inout FeatureIndex,
                        notes: inout [String]) -> BaselineReport.BaselineCPU? {
         struct Candidate { var name: String; var plus: FeatureSet; var minus: FeatureSet; var own: Int; var vendorFits: Bool
             var versioned: Bool; var deprecated: Bool; var signatureMatches: Bool
@@ -179,7 +206,7 @@ struct BaselineModelChoice {
     /// The first rule of this tool: the model usable as it is on every host (not `host`/`max`/`base`, unversioned
     /// names first, not deprecated when another will do, of `vendor` first when given) with the most shared features
     /// in every build; ties to fewer features outside the shared set, then to QEMU's order.
-    func usableAsIsChoice(rows: [BaselineReport.ModelRow], deprecated: [Bool], vendor: String?, rule: BaselineReport.ModelRule,
+    mutating func usableAsIsChoice(rows: [BaselineReport.ModelRow], deprecated: [Bool], vendor: String?, rule: BaselineReport.ModelRule,
                           index: inout FeatureIndex, notes: inout [String]) -> BaselineReport.BaselineCPU? {
         let everywhere = rows.enumerated().filter { $0.element.usableEverywhere && !FleetBaseline.notBaselines.contains($0.element.name) }
         guard !everywhere.isEmpty else {

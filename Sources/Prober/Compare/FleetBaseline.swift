@@ -195,7 +195,7 @@ public enum FleetBaseline {
         }
 
         let sharedSet = shared ?? FeatureSet()
-        let choice = BaselineModelChoice(sections: sections, builds: builds, members: members, shared: sharedSet,
+        var choice = BaselineModelChoice(sections: sections, builds: builds, members: members, shared: sharedSet,
                                          known: knownEverywhere ?? FeatureSet())
         let (vendor, vendorBasis) = hostsVendor(sections, members: members, labels: labels)
         var baseline: BaselineReport.BaselineCPU?

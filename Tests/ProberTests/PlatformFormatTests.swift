@@ -183,6 +183,16 @@ struct PlatformFormatTests {
         #expect(status == 0)
         #expect(xml.hasPrefix("<cpu mode='custom' match='exact'>\n  <model fallback='forbid'>EPYC-Milan</model>\n  <vendor>AMD</vendor>\n"))
         #expect(xml.hasSuffix("</cpu>\n"))
+        // Round trip: the libvirt <cpu> given back with --domain (libvirt's spellings read back to QEMU's) runs everywhere
+        // and is the same CPU.
+        let domain = FileManager.default.temporaryDirectory.appendingPathComponent("baseline-\(UUID().uuidString).xml").path
+        try xml.write(toFile: domain, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: domain) }
+        let (checked, checkedText) = try await CompareCommandTests.run(["baseline"] + fleet + ["--accel", "kvm", "--domain", domain])
+        #expect(checked == 0 && checkedText.contains("\nyour CPU runs on every host\n"))
+        let (_, fromDomain) = try await CompareCommandTests.run(["baseline"] + fleet + ["--accel", "kvm", "--domain", domain, "--format", "qemu"])
+        let (_, fromBaseline) = try await CompareCommandTests.run(["baseline"] + fleet + ["--accel", "kvm", "--format", "qemu"])
+        #expect(fromDomain == fromBaseline && fromDomain.hasPrefix("EPYC-Milan,+arch-capabilities,+cmp-legacy,"))
         let (refused, message) = try await CompareCommandTests.run(["baseline"] + fleet + ["--accel", "kvm", "--format", "nova", "--cpu", "pentium3,+kvm-pv-unhalt"])
         #expect(refused == 1 && message == "qmp-probe: nova cannot express this CPU: +kvm-pv-unhalt is a KVM paravirtual feature, not a CPU feature to libvirt (nova sets it outside the CPU model)\n")
         let (notRunning, _) = try await CompareCommandTests.run(["baseline"] + fleet + ["--accel", "kvm", "--cpu", "EPYC-Milan"])

@@ -109,6 +109,16 @@ struct PlatformFormatTests {
             }
         }
         #expect(try PlatformOutput.render(.qemu, report: pv, hosts: hosts) == "pentium3,+kvm-pv-unhalt\n")
+        // A feature libvirt's CPU map does not have (QEMU's bhi-no): refused by the formats that hand it to libvirt.
+        let unknownToLibvirt = BaselineReport.BaselineCPU(model: "EPYC-Milan", plus: ["bhi-no"], minus: ["pclmulqdq"], modelFeaturesKnown: true)
+        let x86 = PlatformContext(arch: "x86_64", accelerator: "kvm", vendor: "AuthenticAMD")
+        for format in [PlatformFormat.libvirt, .nova, .kubevirt] {
+            #expect { try format.render(unknownToLibvirt, context: x86) } throws: { error in
+                "\(error)" == "\(format.rawValue) cannot express this CPU: +bhi-no: libvirt has no CPU feature bhi-no (not in its x86 CPU map; \(format.rawValue) hands features to libvirt)"
+            }
+        }
+        #expect(try PlatformFormat.incus.render(unknownToLibvirt, context: x86).contains("\"+bhi-no,-pclmulqdq\""))
+
         // Proxmox's reported-model is one of its built-in models: Denverton (in QEMU) is not; EPYC-Milan is.
         let context = PlatformContext(arch: "x86_64", accelerator: "kvm", vendor: "GenuineIntel")
         let denverton = BaselineReport.BaselineCPU(model: "Denverton", plus: [], minus: ["mpx"], modelFeaturesKnown: true)
@@ -128,6 +138,22 @@ struct PlatformFormatTests {
         #expect { try IncusCPUFormat.render(cpu, context: PlatformContext(arch: "ppc64", accelerator: "kvm", vendor: nil)) } throws: { error in
             "\(error)".contains("no Incus architecture name for QEMU target ppc64")
         }
+    }
+
+    @Test("libvirt's CPU map table is libvirt 11.3.0's x86_features.xml (names and aliases), read from the source tarball",
+          .enabled(if: LibvirtCorpus.sourcePackage != nil, "QMP_PROBE_LIBVIRT_CORPUS is not set"))
+    func libvirtCPUMap() async throws {
+        let corpus = try #require(LibvirtCorpus.sourcePackage)
+        let tarball = URL(fileURLWithPath: corpus).deletingLastPathComponent().appendingPathComponent("src/libvirt_11.3.0.orig.tar.xz").path
+        try #require(FileManager.default.fileExists(atPath: tarball), "\(tarball) is missing")
+        let names = try #require(try await Self.python("""
+            import tarfile, xml.etree.ElementTree as ET
+            with tarfile.open(open(sys.argv[1]).read().strip()) as t:
+                root = ET.parse(t.extractfile("libvirt-11.3.0/src/cpu_map/x86_features.xml")).getroot()
+            print(json.dumps(sorted({f.get("name") for f in root.iter("feature")} | {a.get("name") for a in root.iter("alias")})))
+            """, on: tarball) as? [String])
+        #expect(names.count == 390)
+        #expect(Set(names) == LibvirtCPUMap.x86Features)
     }
 
     @Test("KubeVirt node labels of one host, shared by a fleet, and their drift from QEMU 7.2 to 10.0")

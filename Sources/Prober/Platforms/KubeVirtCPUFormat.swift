@@ -6,7 +6,7 @@ public enum KubeVirtCPUFormat {
     /// The YAML patch.
     /// - Throws: ``PlatformFormatError`` for features libvirt has no CPU feature for.
     public static func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
-        let (switches, refused) = LibvirtCPUFormat.switches(cpu, platform: "kubevirt")
+        let (switches, refused) = LibvirtCPUFormat.switches(cpu, platform: "kubevirt", arch: context.arch)
         guard refused.isEmpty else { throw PlatformFormatError(platform: "kubevirt", reasons: refused.map(\.reason)) }
         var lines = ["spec:", "  template:", "    spec:", "      domain:", "        cpu:",
                      "          model: \(YAMLScalar.quoted(cpu.model))"]

@@ -8,8 +8,8 @@
 /// model's name `host-model-cpu.node.kubevirt.io/MODEL` (and a migration label unless obsolete), its added features
 /// `host-model-required-features.node.kubevirt.io/FEATURE`, its vendor `cpu-vendor.node.kubevirt.io/VENDOR`. Here
 /// the host model's name and added features are libvirt's rule over this one host (``FleetBaseline``), and its
-/// features those of QEMU's host model that libvirt names. Labels from other sources (Hyper-V, TSC frequency, SEV,
-/// KSM, realtime) are not derived.
+/// features those of QEMU's host model that libvirt names (on x86, those in ``LibvirtCPUMap``). Labels from other
+/// sources (Hyper-V, TSC frequency, SEV, KSM, realtime) are not derived.
 public enum KubeVirtNodeLabels {
     /// The labeller's default obsolete models (`DefaultObsoleteCPUModels`).
     public static let obsoleteModels: Set<String> = {
@@ -36,8 +36,13 @@ public enum KubeVirtNodeLabels {
             labels["cpu-model.node.kubevirt.io/\(model.name)"] = "true"
             labels["cpu-model-migration.node.kubevirt.io/\(model.name)"] = "true"
         }
-        for feature in section.hostModel?.migratable ?? [] where LibvirtFeatureNames.isCPUFeature(feature) {
-            if let libvirt = LibvirtFeatureNames.libvirtName(forQEMU: feature) { labels["cpu-feature.node.kubevirt.io/\(libvirt)"] = "true" }
+        // The labeller's features come from libvirt: only those libvirt names (on x86, its CPU map).
+        func libvirtName(_ feature: String) -> String? {
+            guard LibvirtFeatureNames.isCPUFeature(feature), let name = LibvirtFeatureNames.libvirtName(forQEMU: feature) else { return nil }
+            return host.report.arch == "x86_64" && !LibvirtCPUMap.x86Features.contains(name) ? nil : name
+        }
+        for feature in section.hostModel?.migratable ?? [] {
+            if let libvirt = libvirtName(feature) { labels["cpu-feature.node.kubevirt.io/\(libvirt)"] = "true" }
         }
         let accelerator = report.accelerators[0]
         if let hostModel = accelerator.baseline {
@@ -48,9 +53,7 @@ public enum KubeVirtNodeLabels {
                 labels["cpu-model-migration.node.kubevirt.io/\(hostModel.model)"] = "true"
             }
             for feature in hostModel.plus {
-                if let libvirt = LibvirtFeatureNames.libvirtName(forQEMU: feature) {
-                    labels["host-model-required-features.node.kubevirt.io/\(libvirt)"] = "true"
-                }
+                if let libvirt = libvirtName(feature) { labels["host-model-required-features.node.kubevirt.io/\(libvirt)"] = "true" }
             }
         }
         if let vendor = accelerator.vendor { labels["cpu-vendor.node.kubevirt.io/\(CPUVendor.libvirtName(vendor))"] = "true" }

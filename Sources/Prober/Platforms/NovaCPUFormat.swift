@@ -6,7 +6,7 @@ public enum NovaCPUFormat {
     /// The `[libvirt]` section.
     /// - Throws: ``PlatformFormatError`` for features libvirt has no CPU feature for.
     public static func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
-        let (switches, refused) = LibvirtCPUFormat.switches(cpu, platform: "nova")
+        let (switches, refused) = LibvirtCPUFormat.switches(cpu, platform: "nova", arch: context.arch)
         guard refused.isEmpty else { throw PlatformFormatError(platform: "nova", reasons: refused.map(\.reason)) }
         var lines = ["[libvirt]", "virt_type = \(context.accelerator == "kvm" ? "kvm" : "qemu")", "cpu_mode = custom",
                      "cpu_models = \(cpu.model)"]

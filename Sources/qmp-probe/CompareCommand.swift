@@ -41,18 +41,10 @@ struct CompareCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Bad option values are errors like any other bad input: exit status 2.
-        if cpu != nil && domain != nil { throw ProbeExit.fail("give at most one of --cpu and --domain") }
         guard ["kvm", "tcg", "all"].contains(accel) else { throw ProbeExit.fail("--accel must be kvm, tcg or all, not '\(accel)'") }
         let report: CompareReport
         do {
-            var spec: CPUSpec?
-            if let cpu { spec = try CPUSpec.parse(cpu) }
-            if let domain {
-                guard let data = FileManager.default.contents(atPath: domain) else {
-                    throw ProberError.invalidInput("\(domain): cannot be read")
-                }
-                spec = try CPUSpec.parseDomainXML(data, source: domain)
-            }
+            let spec = try CPUSpecOption.read(cpu: cpu, domain: domain)
             let hosts = try await HostResultLoader.loadAll([src, dst])
             report = try CompareReport.compute(source: hosts[0], destination: hosts[1],
                                                accelerators: accel == "all" ? nil : [accel], cpu: spec)

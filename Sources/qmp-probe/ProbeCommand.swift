@@ -48,6 +48,9 @@ struct ProbeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the JSON report (schemas/probe-report.schema.json) instead of the summary.")
     var json = false
 
+    @Option(name: .long, help: "Print only this host's CPU as a platform's configuration (the host model as libvirt's baseline of one host names it) or its KubeVirt node labels: \(PlatformFormat.names).")
+    var format: String?
+
     @Flag(name: .long, help: "List the enabled features of every model in the summary.")
     var verbose = false
 
@@ -68,6 +71,8 @@ struct ProbeCommand: AsyncParsableCommand {
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         if let connect, QMPEndpoint.parseTCP(connect) == nil { throw ValidationError("--connect expects HOST:PORT") }
         if let workers, workers < 1 || workers > 16 { throw ValidationError("--workers must be between 1 and 16") }
+        if let format, PlatformFormat(rawValue: format) == nil { throw ValidationError("--format must be one of \(PlatformFormat.names)") }
+        if format != nil && json { throw ValidationError("give at most one of --format and --json") }
     }
 
     func run() async throws {
@@ -122,6 +127,12 @@ struct ProbeCommand: AsyncParsableCommand {
             }
         }
         do {
+            if let format = format.flatMap(PlatformFormat.init(rawValue:)) {
+                // The configuration alone: this host as a fleet of one.
+                let host = HostResult(label: "this host", paths: [], report: try await probe { $0 })
+                try PlatformOutputOption.print(format, report: try FleetBaseline.compute(hosts: [host]), hosts: [host])
+                return
+            }
             let output: [UInt8]
             if let cached {
                 output = try await cached.output(presentation, rendering: { try await probe($0) }).bytes

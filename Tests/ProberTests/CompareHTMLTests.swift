@@ -41,7 +41,7 @@ struct CompareHTMLTests {
     @Test("baseline: a models × hosts matrix; many hosts fold into columns of identical hosts")
     func baselineMatrix() async throws {
         let hosts = [try await CompareTestSupport.recordedHost("10.0"), try await CompareTestSupport.recordedHost("7.2")]
-        let report = try FleetBaseline.compute(hosts: hosts, accelerators: ["tcg"])
+        let report = try FleetBaseline.compute(hosts: hosts, accelerators: ["tcg"], rule: .usableAsIs)
         let page = try HeadlessChromium.write(CompatibilityHTML.render(report), name: "baseline")
         defer { try? FileManager.default.removeItem(atPath: page) }
         let dom = try await HeadlessChromium.dumpDOM(page)

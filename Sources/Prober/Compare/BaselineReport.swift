@@ -53,16 +53,70 @@ public struct BaselineReport: Sendable {
         public var usableEverywhere: Bool { blockedBy.isEmpty }
     }
 
-    /// The baseline CPU of one accelerator.
+    /// How the base model is chosen.
+    public enum ModelRule: String, Sendable, CaseIterable {
+        /// As libvirt's `hypervisor-cpu-baseline` (`src/cpu/cpu_x86.c`, `x86Decode`): a model of the hosts' vendor
+        /// closest to the shared features, where switching features off is allowed (each disabled feature costs
+        /// more than an added one). The default.
+        case libvirt
+        /// The model usable as it is on every host with the most shared features (the first rule of this tool).
+        case usableAsIs = "usable-as-is"
+    }
+
+    /// Hosts on which a CPU does not run as given, grouped by identical reason.
+    public struct RunBlock: Sendable, Equatable {
+        /// The hosts (indexes into ``BaselineReport/hosts``), ascending.
+        public var hosts: [Int]
+        /// The host's QEMU has no model of that name.
+        public var missingModel: Bool
+        /// Features the CPU has that the host cannot give (canonical, sorted): QEMU would filter them, or refuse
+        /// the guest with `enforce`.
+        public var cannotGive: [String]
+        /// Features switched off that the host's QEMU does not know (QEMU refuses an unknown property).
+        public var unknown: [String]
+
+        /// A group from its parts.
+        public init(hosts: [Int], missingModel: Bool = false, cannotGive: [String] = [], unknown: [String] = []) {
+            self.hosts = hosts
+            self.missingModel = missingModel
+            self.cannotGive = cannotGive
+            self.unknown = unknown
+        }
+    }
+
+    /// A CPU (base model plus switches) checked on every host.
     public struct BaselineCPU: Sendable {
-        /// The base model: usable on every host, with the most shared features.
+        /// The base model.
         public var model: String
-        /// Shared features the model does not turn on everywhere: switched on.
+        /// Features switched on (canonical QEMU names, sorted).
         public var plus: [String]
-        /// Features the model turns on somewhere that not every host model has: switched off.
+        /// Features switched off (canonical QEMU names, sorted).
         public var minus: [String]
         /// Whether the model's own features were known (else `plus` lists every shared feature).
         public var modelFeaturesKnown: Bool
+        /// How the model was chosen; nil for a CPU given by the operator (`--cpu`, `--domain`).
+        public var rule: ModelRule? = nil
+        /// The vendor QEMU's definition of the model sets (``CPUVendor/vendor(ofModel:)``), nil when it has none.
+        public var modelVendor: String? = nil
+        /// KVM paravirtual features every host model has that the model does not turn on (`kvm-pv-unhalt`, ...):
+        /// not part of the CPU model on any platform (each sets them its own way), so neither switched nor printed
+        /// by the platform formats.
+        public var paravirtual: [String] = []
+        /// The hosts on which the CPU does not run as given; empty when it runs on every host.
+        public var blockedOn: [RunBlock] = []
+        /// libvirt's cost of the choice (added features plus 2, 3, 4, ... per disabled one), nil for other rules.
+        public var cost: Int? = nil
+
+        /// A CPU from its parts.
+        public init(model: String, plus: [String], minus: [String], modelFeaturesKnown: Bool) {
+            self.model = model
+            self.plus = plus
+            self.minus = minus
+            self.modelFeaturesKnown = modelFeaturesKnown
+        }
+
+        /// Whether the CPU runs on every host.
+        public var runsEverywhere: Bool { blockedOn.isEmpty }
 
         /// The `-cpu` string: `MODEL,+feat...,-feat...`.
         public var cpuString: String {
@@ -70,25 +124,9 @@ public struct BaselineReport: Sendable {
         }
 
         /// libvirt's `<cpu mode='custom' match='exact'>` with `<model fallback='forbid'>`, `require`d and `disable`d
-        /// features in libvirt's spelling; features libvirt does not model (KVM paravirtual ones) are named in a comment.
-        public var libvirtXML: String {
-            var lines = ["<cpu mode='custom' match='exact'>", "  <model fallback='forbid'>\(model)</model>"]
-            var skipped: [String] = []
-            for (features, policy) in [(plus, "require"), (minus, "disable")] {
-                for feature in features {
-                    guard let name = LibvirtFeatureNames.libvirtName(forQEMU: feature) else {
-                        skipped.append((policy == "require" ? "+" : "-") + feature)
-                        continue
-                    }
-                    lines.append("  <feature policy='\(policy)' name='\(name)'/>")
-                }
-            }
-            if !skipped.isEmpty {
-                lines.append("  <!-- KVM paravirtual features, not CPU features to libvirt (left out): \(skipped.joined(separator: " ")) -->")
-            }
-            lines.append("</cpu>")
-            return lines.joined(separator: "\n")
-        }
+        /// features in libvirt's spelling; features libvirt does not model (KVM paravirtual ones) are named in a
+        /// comment (``LibvirtCPUFormat`` refuses them instead).
+        public var libvirtXML: String { LibvirtCPUFormat.xml(self, vendor: nil, refusing: false).text }
     }
 
     /// The fleet baseline of one accelerator.
@@ -99,8 +137,14 @@ public struct BaselineReport: Sendable {
         public var models: [ModelRow]
         /// The features every host model has (migratable, canonical, sorted).
         public var shared: [String]
-        /// The baseline CPU, when a model is usable on every host.
+        /// The baseline CPU, when a model fits.
         public var baseline: BaselineCPU?
+        /// The hosts' vendor (QEMU's string, e.g. `AuthenticAMD`), nil when unknown or when the hosts differ.
+        public var vendor: String? = nil
+        /// How ``vendor`` was decided, in plain words.
+        public var vendorBasis: String = ""
+        /// The operator's CPU (`--cpu`, `--domain`) checked on every host, when given.
+        public var checked: BaselineCPU? = nil
         /// What limits the answer.
         public var notes: [String]
     }
@@ -109,12 +153,18 @@ public struct BaselineReport: Sendable {
     public var hosts: [Host]
     /// The models asked about (`--model`), nil for all.
     public var askedModels: [String]?
+    /// The target architecture every host shares.
+    public var arch: String? { hosts.lazy.compactMap(\.arch).first }
     /// Per accelerator.
     public var accelerators: [Accelerator]
 
-    /// Success: every asked model is usable on every host, or (none asked) each accelerator has a baseline model.
+    /// Success: every asked model is usable on every host; else the operator's CPU runs on every host; else (none
+    /// asked) each accelerator has a baseline CPU that runs on every host.
     public var satisfied: Bool {
         if askedModels != nil { return accelerators.allSatisfy { $0.models.allSatisfy(\.usableEverywhere) } }
-        return accelerators.allSatisfy { $0.baseline != nil }
+        if accelerators.contains(where: { $0.checked != nil }) {
+            return accelerators.allSatisfy { $0.checked?.runsEverywhere ?? true }
+        }
+        return accelerators.allSatisfy { $0.baseline?.runsEverywhere ?? false }
     }
 }

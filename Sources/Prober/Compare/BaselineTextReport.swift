@@ -30,11 +30,42 @@ public enum BaselineTextReport {
                 }
             }
             out += CompareTextReport.wrap("shared host-model features (\(accelerator.shared.count)):", accelerator.shared)
+            out += "hosts' vendor: \(accelerator.vendor ?? "none") (\(accelerator.vendorBasis))\n"
             if let baseline = accelerator.baseline {
+                switch baseline.rule {
+                case .libvirt?:
+                    out += "baseline model: \(baseline.model) (libvirt's rule: of the hosts' vendor, closest to the shared features with features disabled allowed; cost \(baseline.cost ?? 0): \(baseline.plus.count) added, \(baseline.minus.count) disabled)\n"
+                case .usableAsIs?, nil:
+                    out += "baseline model: \(baseline.model) (usable as it is on every host, with the most shared features)\n"
+                }
                 out += "baseline -cpu: \(baseline.cpuString)\n"
                 out += "baseline libvirt:\n\(baseline.libvirtXML)\n"
+                out += describe(baseline, report, name: "baseline")
+            }
+            if let checked = accelerator.checked {
+                out += "your CPU -cpu: \(checked.cpuString)\n" + describe(checked, report, name: "your CPU")
             }
             for note in accelerator.notes { out += "note: \(note)\n" }
+        }
+        return out
+    }
+
+    /// Where a CPU runs, and the paravirtual features left to the platform.
+    static func describe(_ cpu: BaselineReport.BaselineCPU, _ report: BaselineReport, name: String) -> String {
+        var out = ""
+        if !cpu.paravirtual.isEmpty {
+            out += CompareTextReport.wrap("paravirtual (every host; not in the CPU model):", cpu.paravirtual)
+        }
+        if cpu.runsEverywhere { return out + "\(name) runs on every host\n" }
+        out += "\(name) does NOT run on:\n"
+        for block in cpu.blockedOn {
+            let labels = block.hosts.prefix(hostsShown).map { report.hosts[$0].label }.joined(separator: ", ")
+                + (block.hosts.count > hostsShown ? " and \(block.hosts.count - hostsShown) more" : "")
+            var why: [String] = []
+            if block.missingModel { why.append("its QEMU has no model \(cpu.model)") }
+            if !block.cannotGive.isEmpty { why.append("cannot give " + block.cannotGive.joined(separator: " ")) }
+            if !block.unknown.isEmpty { why.append("its QEMU does not know " + block.unknown.joined(separator: " ")) }
+            out += "  \(labels): \(why.joined(separator: "; "))\n"
         }
         return out
     }

@@ -16,11 +16,21 @@ public enum FleetBaseline {
     }
 
     /// Computes the baseline of `hosts` for `accelerators` (default: every accelerator all hosts have), about every
-    /// model or only `models`.
-    /// - Throws: ``ProberError/invalidInput(_:)`` for no hosts, or an accelerator missing on a host or on all.
+    /// model or only `models`; the base model by `rule`; with `cpu`, that CPU (an operator's choice) is checked on
+    /// every host as well.
+    /// - Throws: ``ProberError/invalidInput(_:)`` for no hosts, hosts of different architectures, an accelerator
+    ///   missing on a host or on all, or a host without a host model for an accelerator (nothing is known of what it
+    ///   can give).
     public static func compute(hosts: [HostResult], accelerators requested: [String]? = nil,
-                               models asked: [String]? = nil) throws -> BaselineReport {
-        guard let first = hosts.first else { throw ProberError.invalidInput("no host results given") }
+                               models asked: [String]? = nil, rule: BaselineReport.ModelRule = .libvirt,
+                               cpu: CPUSpec? = nil) throws -> BaselineReport {
+        guard let first = hosts.first else { throw ProberError.invalidInput("no host results given (an empty fleet)") }
+        var archs: [String: [String]] = [:]
+        for host in hosts { archs[host.report.arch ?? "unknown", default: []].append(host.label) }
+        if archs.count > 1 {
+            let list = archs.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.prefix(3).joined(separator: ", "))\($0.value.count > 3 ? ", ..." : ""))" }
+            throw ProberError.invalidInput("the hosts are of different architectures: \(list.joined(separator: ", ")); a baseline is for one architecture")
+        }
         let names: [String]
         if let requested {
             for name in requested {
@@ -33,6 +43,11 @@ public enum FleetBaseline {
             names = first.acceleratorNames.filter { name in hosts.allSatisfy { $0.accelerator(name) != nil } }
             guard !names.isEmpty else {
                 throw ProberError.invalidInput("no accelerator is in every host's result (give matching results, or --accel)")
+            }
+        }
+        for name in names {
+            if let host = hosts.first(where: { $0.accelerator(name)?.hostModel == nil }) {
+                throw ProberError.invalidInput("\(host.label) has no host model (\(name)): what its host can give is unknown, so no CPU can be checked on it (QEMU did not expand host/max; probe it again, or leave it out)")
             }
         }
         // Hosts read from identical files are computed once: one representative each, its hosts listed in `members`.
@@ -55,14 +70,16 @@ public enum FleetBaseline {
             accelerators: names.map { name in accelerator(name, hosts: distinct.map { $0.accelerator(name)! },
                                                           builds: distinct.map { "\($0.report.version) \($0.report.version.package)" },
                                                           members: members, labels: hosts.map(\.label),
-                                                          arch: hosts.lazy.compactMap(\.report.arch).first, asked: asked) })
+                                                          arch: hosts.lazy.compactMap(\.report.arch).first, asked: asked,
+                                                          rule: rule, cpu: cpu) })
         return report
     }
 
     /// One accelerator's baseline over distinct results: `sections[i]` stands for the hosts `members[i]` (indexes
     /// into `labels`, ascending), which all had the same result.
     static func accelerator(_ name: String, hosts sections: [ProbeReport.Accelerator], builds: [String], members: [[Int]],
-                            labels: [String], arch: String?, asked: [String]?) -> BaselineReport.Accelerator {
+                            labels: [String], arch: String?, asked: [String]?, rule: BaselineReport.ModelRule = .libvirt,
+                            cpu: CPUSpec? = nil) -> BaselineReport.Accelerator {
         var index = FeatureIndex(arch: arch)
         var notes: [String] = []
         var modelIDs: [String: Int] = [:]
@@ -178,80 +195,66 @@ public enum FleetBaseline {
         }
 
         let sharedSet = shared ?? FeatureSet()
-        let baseline = baselineCPU(rows: rows, deprecated: deprecated, sections: sections, builds: builds,
-                                   weights: members.map(\.count), shared: sharedSet, known: knownEverywhere ?? FeatureSet(),
-                                   index: &index, notes: &notes)
-        return BaselineReport.Accelerator(name: name, models: rows, shared: index.names(sharedSet), baseline: baseline, notes: notes)
+        var choice = BaselineModelChoice(sections: sections, builds: builds, members: members, shared: sharedSet,
+                                         known: knownEverywhere ?? FeatureSet())
+        let (vendor, vendorBasis) = hostsVendor(sections, members: members, labels: labels)
+        var baseline: BaselineReport.BaselineCPU?
+        if rule == .libvirt {
+            baseline = choice.libvirtChoice(rows: rows, deprecated: deprecated, vendor: vendor, index: &index, notes: &notes)
+            if baseline == nil {
+                notes.append("no model is expanded by every host (libvirt's recorded probes expand none): libvirt's rule needs each model's features; the model usable as it is was taken instead")
+                baseline = choice.usableAsIsChoice(rows: rows, deprecated: deprecated, vendor: vendor, rule: .usableAsIs,
+                                                   index: &index, notes: &notes)
+            }
+        } else {
+            baseline = choice.usableAsIsChoice(rows: rows, deprecated: deprecated, vendor: nil, rule: .usableAsIs,
+                                               index: &index, notes: &notes)
+        }
+        var section = BaselineReport.Accelerator(name: name, models: rows, shared: index.names(sharedSet), baseline: baseline, notes: notes)
+        section.vendor = vendor
+        section.vendorBasis = vendorBasis
+        if let cpu {
+            var on = FeatureSet(), off = FeatureSet()
+            for (feature, request) in cpu.requests {
+                switch request {
+                case .on: on.insert(index.intern(feature))
+                case .off: off.insert(index.intern(feature))
+                case .optional: break  // on where the host gives it: never blocks
+                }
+            }
+            var checked = choice.cpu(cpu.model, plus: on, minus: off, rule: nil, known: true, index: &index)
+            checked.paravirtual = []
+            section.checked = checked
+        }
+        return section
     }
 
-    /// Picks the base model and its switches. Candidates: models usable on every host, not `host`/`max`/`base`,
-    /// unversioned names first (libvirt knows those), not deprecated when another will do. Score: the shared
-    /// features the model turns on in every QEMU build of the fleet; ties go to fewer features outside the shared
-    /// set, then to QEMU's order.
-    static func baselineCPU(rows: [BaselineReport.ModelRow], deprecated: [Bool], sections: [ProbeReport.Accelerator],
-                            builds: [String], weights: [Int], shared: FeatureSet, known: FeatureSet, index: inout FeatureIndex,
-                            notes: inout [String]) -> BaselineReport.BaselineCPU? {
-        func versioned(_ name: String) -> Bool {
-            guard let dash = name.lastIndex(of: "-") else { return false }
-            let suffix = name[name.index(after: dash)...]
-            return suffix.first == "v" && suffix.count > 1 && suffix.dropFirst().allSatisfy(\.isNumber)
-        }
-        let everywhere = rows.enumerated().filter { $0.element.usableEverywhere && !notBaselines.contains($0.element.name) }
-        guard !everywhere.isEmpty else {
-            notes.append("no CPU model is usable on every host: no baseline")
-            return nil
-        }
-        let ranked = everywhere.sorted { a, b in
-            (versioned(a.element.name) ? 1 : 0, deprecated[a.offset] ? 1 : 0) < (versioned(b.element.name) ? 1 : 0, deprecated[b.offset] ? 1 : 0)
-        }
-        let bestClass = ranked.first.map { (versioned($0.element.name), deprecated[$0.offset]) }!
-        let candidates = ranked.filter { (versioned($0.element.name), deprecated[$0.offset]) == bestClass }.map(\.element.name)
-
-        // One representative host per QEMU build for scoring.
-        var representatives: [Int] = []
-        var seen = Set<String>()
-        for (hostIndex, build) in builds.enumerated() where seen.insert(build).inserted { representatives.append(hostIndex) }
-        func enabled(_ model: String, on host: Int) -> [String]? {
-            sections[host].models.first { $0.name == model }?.enabled
-        }
-        // Builds that did not expand the model (libvirt's recorded probes) are left out of its score.
-        var best: (name: String, score: Int, outside: Int)?
-        for candidate in candidates {
-            var common: FeatureSet?
-            var all = FeatureSet()
-            for host in representatives {
-                guard let list = enabled(candidate, on: host) else { continue }
-                let set = index.set(list, featuresOnly: true)
-                common = common.map { $0.intersection(set) } ?? set
-                all.formUnion(set)
-            }
-            guard let common else { continue }
-            let score = common.intersectionCount(shared)
-            let outside = all.subtracting(shared).count
-            if best == nil || score > best!.score || (score == best!.score && outside < best!.outside) {
-                best = (candidate, score, outside)
+    /// The hosts' vendor: the `vendor` property of each host model (``CPUVendor/vendor(of:)``). One vendor on every
+    /// host that names one: that vendor; several: none (libvirt refuses such a baseline, "CPU vendors do not
+    /// match"); none named: unknown, and models of every vendor are considered, as libvirt does without a vendor.
+    static func hostsVendor(_ sections: [ProbeReport.Accelerator], members: [[Int]], labels: [String]) -> (String?, String) {
+        var byVendor: [String: [Int]] = [:]
+        var unnamed: [Int] = []
+        for (position, section) in sections.enumerated() {
+            if let vendor = CPUVendor.vendor(of: section.hostModel) {
+                byVendor[vendor, default: []] += members[position]
+            } else {
+                unnamed += members[position]
             }
         }
-        guard let chosen = best?.name else {
-            notes.append("the models' features are unknown (no per-model expansions): the baseline switches on every shared feature")
-            return .init(model: candidates[0], plus: index.names(shared), minus: [], modelFeaturesKnown: false)
+        func hosts(_ list: [Int]) -> String {
+            list.sorted().prefix(3).map { labels[$0] }.joined(separator: ", ") + (list.count > 3 ? " and \(list.count - 3) more" : "")
         }
-        // Exact switches over every host: on where some host's model lacks a shared feature, off where some host's
-        // model has a feature that not all host models share (and every QEMU of the fleet knows).
-        var common: FeatureSet?
-        var all = FeatureSet()
-        var unexpanded = 0
-        for host in sections.indices {
-            guard let list = enabled(chosen, on: host) else { unexpanded += weights[host]; continue }
-            let set = index.set(list, featuresOnly: true)
-            common = common.map { $0.intersection(set) } ?? set
-            all.formUnion(set)
+        let without = unnamed.isEmpty ? "" : "; \(unnamed.count) host(s) name none (\(hosts(unnamed)))"
+        switch byVendor.count {
+        case 0:
+            return (nil, "no host model names a vendor: models of every vendor are considered")
+        case 1:
+            let vendor = byVendor.keys.first!
+            return (vendor, "the vendor property of every host model\(without)")
+        default:
+            let list = byVendor.sorted { $0.key < $1.key }.map { "\($0.key): \(hosts($0.value))" }.joined(separator: "; ")
+            return (nil, "the hosts are of several vendors (\(list))\(without): libvirt refuses such a baseline (CPU vendors do not match), and under KVM each guest would see its host's vendor change on migration; models of every vendor are considered")
         }
-        if unexpanded > 0 {
-            notes.append("\(chosen)'s features are taken from the \(weights.reduce(0, +) - unexpanded) host(s) that expanded it; \(unexpanded) did not and are taken to define it the same way")
-        }
-        let plus = shared.subtracting(common ?? FeatureSet())
-        let minus = all.subtracting(shared).intersection(known)
-        return .init(model: chosen, plus: index.names(plus), minus: index.names(minus), modelFeaturesKnown: true)
     }
 }

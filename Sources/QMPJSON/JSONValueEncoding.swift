@@ -180,7 +180,7 @@ struct KeyedEncoding<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 }
 
-struct UnkeyedEncoding: UnkeyedEncodingContainer {
+struct UnkeyedEncoding: UnkeyedEncodingContainer, JSONValueSink {
     let encoder: ValueEncoder
     let box: ArrayBox
     let codingPath: [any CodingKey]
@@ -188,23 +188,7 @@ struct UnkeyedEncoding: UnkeyedEncodingContainer {
     var count: Int { box.elements.count }
 
     private var nextPath: [any CodingKey] { codingPath + [JSONCodingKey(index: count)] }
-    private func put(_ json: JSON) { box.elements.append(.value(json)) }
-
-    mutating func encodeNil() throws { put(.null) }
-    mutating func encode(_ value: Bool) throws { put(.bool(value)) }
-    mutating func encode(_ value: String) throws { put(.string(value)) }
-    mutating func encode(_ value: Double) throws { put(.double(value)) }
-    mutating func encode(_ value: Float) throws { put(.double(Double(value))) }
-    mutating func encode(_ value: Int) throws { put(.smallInteger(value)) }
-    mutating func encode(_ value: Int8) throws { put(.smallInteger(value)) }
-    mutating func encode(_ value: Int16) throws { put(.smallInteger(value)) }
-    mutating func encode(_ value: Int32) throws { put(.smallInteger(value)) }
-    mutating func encode(_ value: Int64) throws { put(.int(value)) }
-    mutating func encode(_ value: UInt) throws { put(.smallInteger(value)) }
-    mutating func encode(_ value: UInt8) throws { put(.smallInteger(value)) }
-    mutating func encode(_ value: UInt16) throws { put(.smallInteger(value)) }
-    mutating func encode(_ value: UInt32) throws { put(.smallInteger(value)) }
-    mutating func encode(_ value: UInt64) throws { put(.smallInteger(value)) }
+    func put(_ json: JSON) { box.elements.append(.value(json)) }
 
     @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
     mutating func encode(_ value: Int128) throws { put(try encoder.box128(value, at: nextPath)) }
@@ -235,13 +219,30 @@ struct UnkeyedEncoding: UnkeyedEncodingContainer {
     }
 }
 
-struct SingleValueEncoding: SingleValueEncodingContainer {
+struct SingleValueEncoding: SingleValueEncodingContainer, JSONValueSink {
     let encoder: ValueEncoder
 
     var codingPath: [any CodingKey] { encoder.codingPath }
 
-    private func put(_ json: JSON) { encoder.slot = .value(json) }
+    func put(_ json: JSON) { encoder.slot = .value(json) }
 
+    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+    mutating func encode(_ value: Int128) throws { put(try encoder.box128(value, at: codingPath)) }
+
+    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+    mutating func encode(_ value: UInt128) throws { put(try encoder.box128(value, at: codingPath)) }
+
+    mutating func encode<T: Encodable>(_ value: T) throws { put(try encoder.box(value, at: codingPath)) }
+}
+
+/// A container that stores each value it is given in one place (the next array element, the single value): the
+/// primitive `encode` overloads that the unkeyed and single-value containers share, written once.
+protocol JSONValueSink {
+    /// Stores one encoded value.
+    func put(_ json: JSON)
+}
+
+extension JSONValueSink {
     mutating func encodeNil() throws { put(.null) }
     mutating func encode(_ value: Bool) throws { put(.bool(value)) }
     mutating func encode(_ value: String) throws { put(.string(value)) }
@@ -257,12 +258,4 @@ struct SingleValueEncoding: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt16) throws { put(.smallInteger(value)) }
     mutating func encode(_ value: UInt32) throws { put(.smallInteger(value)) }
     mutating func encode(_ value: UInt64) throws { put(.smallInteger(value)) }
-
-    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-    mutating func encode(_ value: Int128) throws { put(try encoder.box128(value, at: codingPath)) }
-
-    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-    mutating func encode(_ value: UInt128) throws { put(try encoder.box128(value, at: codingPath)) }
-
-    mutating func encode<T: Encodable>(_ value: T) throws { put(try encoder.box(value, at: codingPath)) }
 }

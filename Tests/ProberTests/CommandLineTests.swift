@@ -173,7 +173,8 @@ struct CommandLineTests {
     }
 
     static let baselineRows: [CommandLineCase] = [
-        CommandLineCase(["baseline", host10, host72, "--accel", "tcg"], exit: 0, stdout: [
+        // The usable-as-is rule (kept as an option): Westmere, usable on both hosts as it is, plus switches.
+        CommandLineCase(["baseline", host10, host72, "--accel", "tcg", "--rule", "usable-as-is"], exit: 0, stdout: [
             "2 hosts:",
             "  qemu-10.0: QEMU 10.0.2, x86_64",
             "  qemu-7.2: QEMU 7.2.22, x86_64",
@@ -221,10 +222,16 @@ struct CommandLineTests {
             ("accelerators/kvm/src_reference", #""tcg in the same QEMU""#),
             ("accelerators/kvm/models/model=Haswell/compatible", "false"),
         ]),
+        // libvirt's rule (the default): both hosts' TCG `max` says AuthenticAMD, so an AMD model, phenom (hand-checked:
+        // 35 shared features added, 1 disabled); the usable-as-is rule keeps Westmere, usable on both as it is.
         JSONCommandCase(arguments: ["baseline", host10, host72, "--accel", "tcg", "--json"], status: 0, schema: "baseline-report", fields: [
             ("satisfied", "true"),
             ("models_asked", "null"),
             ("accelerators/tcg/host_count", "2"),
+            ("accelerators/tcg/baseline/model", #""phenom""#),
+        ]),
+        JSONCommandCase(arguments: ["baseline", host10, host72, "--accel", "tcg", "--rule", "usable-as-is", "--json"], status: 0,
+                        schema: "baseline-report", fields: [
             ("accelerators/tcg/baseline/model", #""Westmere""#),
         ]),
     ]

@@ -2,7 +2,7 @@
 /// `match='exact'`, `<model fallback='forbid'>`, the hosts' `<vendor>` when the model is of that vendor (as
 /// `virsh hypervisor-cpu-baseline` writes it), and `<feature policy='require|disable' name=...>` in libvirt's
 /// spelling (``LibvirtFeatureNames``: `pclmuldq`, `lahf_lm`, `cmp_legacy`, ...). Nova and KubeVirt hand the same
-/// names to libvirt, so they share ``switches(_:platform:)``.
+/// names to libvirt, so they share `switches(_:platform:)`.
 public enum LibvirtCPUFormat {
     /// The `<cpu>` element, or every feature libvirt has no CPU feature for.
     /// - Throws: ``PlatformFormatError`` for KVM paravirtual (`kvm-*`, `kvmclock`) and Hyper-V (`hv-*`) features,

@@ -143,28 +143,26 @@ public struct GuestABIChecker: Sendable {
         // resolved by the source first.
         let together = guest.machine.flatMap(MachineCompat.version(of:)) != nil
         let src: RealizedCPU
-        var early: RealizedCPU?? = .none
-        if together, savedDestination == nil, savedSource == nil {
+        let dst: RealizedCPU?
+        if together, savedDestination == nil {
             async let destinationCPU = realizeDestination(guest: guest, record: recordDestination)
             src = try await realize(source, guest: guest, saved: savedSource, record: recordSource)
-            early = .some(try await destinationCPU)
+            dst = try await destinationCPU
         } else {
             src = try await realize(source, guest: guest, saved: savedSource, record: recordSource)
+            let machine = src.resolvedMachine ?? guest.machine ?? "default"
+            if let savedDestination {
+                guard let found = savedDestination.first(where: { ($0.resolvedMachine ?? $0.machine) == machine }) else {
+                    return .init(source: src, blocker: GuestABIBlocker(machine: machine, reason: "the saved destination has no guest on machine type \(machine)"))
+                }
+                dst = found
+            } else {
+                var resolved = guest
+                resolved.machine = src.resolvedMachine ?? guest.machine
+                dst = try await realizeDestination(guest: resolved, record: recordDestination)
+            }
         }
         let machine = src.resolvedMachine ?? guest.machine ?? "default"
-        let dst: RealizedCPU?
-        if case .some(let cpu) = early {
-            dst = cpu
-        } else if let savedDestination {
-            dst = savedDestination.first { ($0.resolvedMachine ?? $0.machine) == machine }
-            if dst == nil {
-                return .init(source: src, blocker: GuestABIBlocker(machine: machine, reason: "the saved destination has no guest on machine type \(machine)"))
-            }
-        } else {
-            var resolved = guest
-            resolved.machine = src.resolvedMachine ?? guest.machine
-            dst = try await realizeDestination(guest: resolved, record: recordDestination)
-        }
         guard let dst else {
             return .init(source: src, blocker: GuestABIBlocker(machine: machine, reason: "the destination's QEMU has no machine type \(machine): the guest cannot be started there"))
         }
@@ -184,8 +182,9 @@ public struct GuestABIChecker: Sendable {
         switch side {
         case .saved:
             let machine = guest.machine
-            guard let cpu = saved?.first(where: { ($0.resolvedMachine ?? $0.machine) == machine || $0.machine == machine }) ?? saved?.first else {
-                throw ProberError.invalidInput("the saved result holds no guest")
+            // The guests come from this saved result (``guests(reference:)``): each has its entry.
+            guard let cpu = saved?.first(where: { ($0.resolvedMachine ?? $0.machine) == machine || $0.machine == machine }) else {
+                throw ProberError.invalidInput("the saved result holds no guest on machine type \(machine ?? "default")")
             }
             return cpu
         case .live(let binary):

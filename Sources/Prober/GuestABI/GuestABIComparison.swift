@@ -29,7 +29,7 @@ public enum GuestABIComparison {
             let name = srcByKey[key]?.0 ?? dstByKey[key]!.0
             let (cause, detail) = attribute(feature: name, key: key, src: src, dst: dst, dstOn: dstValue.isOn,
                                             srcFiltered: srcFiltered, dstFiltered: dstFiltered,
-                                            absentOn: srcValue == .absent ? src : (dstValue == .absent ? dst : nil))
+                                            offIsAbsent: srcValue == .absent || dstValue == .absent)
             result.append(GuestABIDifference(feature: name, isFeature: true, machine: machine, src: srcValue, dst: dstValue,
                                              cause: cause, detail: detail))
         }
@@ -47,7 +47,7 @@ public enum GuestABIComparison {
 
     private static func attribute(feature: String, key: String, src: RealizedCPU, dst: RealizedCPU, dstOn: Bool,
                                   srcFiltered: Set<String>, dstFiltered: Set<String>,
-                                  absentOn: RealizedCPU?) -> (FeatureCause, String) {
+                                  offIsAbsent: Bool) -> (FeatureCause, String) {
         let (on, off) = dstOn ? (dst, src) : (src, dst)
         let offSide = dstOn ? "source" : "destination"
         if (dstOn ? srcFiltered : dstFiltered).contains(key) {
@@ -76,8 +76,9 @@ public enum GuestABIComparison {
         for (side, other, enabled) in [(on, off, true), (off, on, false)] where sets(side, enabled) != sets(other, enabled) {
             return (.acceleratorDefault, "\(side.accelerator) sets \(feature)=\(enabled ? "on" : "off") in QEMU \(side.version), not in QEMU \(other.version)")
         }
-        if let absentOn {
-            return (.unexplained, "QEMU \(absentOn.version) has no feature \(feature); QEMU \((absentOn == src ? dst : src).version) turns it \(dstOn == (absentOn == src) ? "on" : "off") for this guest")
+        // A side without the feature at all is the side where it is off.
+        if offIsAbsent {
+            return (.unexplained, "QEMU \(off.version) has no feature \(feature); QEMU \(on.version) turns it on for this guest")
         }
         return (.unexplained, "changed between QEMU \(src.version) and \(dst.version); no compat property of \(src.resolvedMachine ?? "the machine type"), topology rule or accelerator default covers it")
     }

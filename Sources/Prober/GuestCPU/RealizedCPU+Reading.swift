@@ -13,23 +13,25 @@ extension RealizedCPU {
         do {
             guard let version = client.greeting?.version else { throw QMPError.invalidState("not connected") }
             async let machineType = client.execute("qom-get", arguments: ["path": "/machine", "property": "type"])
-            async let target = client.execute("query-target")
+            async let target = client.queryTarget()
             async let slots = client.answer("query-hotpluggable-cpus")  // not on every machine type (arm virt)
             async let cpus = client.execute("query-cpus-fast")
             async let expansion = client.expandCPUModel(guest.model)
-            async let machines: JSON? = try? await client.execute("query-machines", arguments: ["compat-props": true])
+            async let machines = client.answer("query-machines", arguments: ["compat-props": true])  // 9.1+
             guard let path = try await cpus.arrayValue?.first?["qom-path"]?.stringValue else {
                 throw QMPError.protocolError("query-cpus-fast returned no CPU")
             }
             let listing = try await client.execute("qom-list", arguments: ["path": .string(path)])
-            let arch = try await target["arch"]?.stringValue
+            let arch = try await target.value
             let expanded: CPUModelExpansion
+            var commands = 7  // the six above and qom-list
             switch try await expansion {
             case .value(let value): expanded = value
             case .unavailable(let error):
                 // Targets that expand only fully (arm, riscv): the full expansion's booleans are the features.
                 guard case .value(let full) = try await client.expandCPUModel(guest.model, type: "full") else { throw error }
                 expanded = full
+                commands += 1
             case .failure(let reason): throw QMPError.protocolError(reason)
             }
             let featureNames = Set(expanded.booleans.map(\.0))
@@ -69,7 +71,7 @@ extension RealizedCPU {
                 guard let value = answers[name] else { continue }
                 properties[name] = value.stringValue ?? value.serialized()
             }
-            var commands = 8 + reads.count
+            commands += reads.count
             var unavailable: [String]?
             if types["unavailable-features"] != nil {
                 let list = try await client.execute("qom-get", arguments: ["path": .string(path), "property": "unavailable-features"])
@@ -83,7 +85,7 @@ extension RealizedCPU {
                 machine: guest.machine, resolvedMachine: resolved, topology: guest.topology,
                 threadsPerPackage: try await slots.value.flatMap(packageSize), vcpus: try await cpus.arrayValue?.count,
                 values: values, properties: properties, unavailable: unavailable,
-                compatProperties: await compatProperties(machines, machine: resolved), path: path, commands: commands)
+                compatProperties: compatProperties(try await machines.value, machine: resolved), path: path, commands: commands)
         } catch let error as QMPError {
             throw ProberError.qmp(error)
         }

@@ -36,10 +36,10 @@ public enum GuestSide: Sendable, Equatable {
             document = try JSON.parse(bytes)
         } catch {
             // Not one JSON document: a recording (JSON Lines) or nothing usable.
-            return try await GuestRealization.replay(path: path)
+            return try await replaySaved(bytes, path: path)
         }
         guard let schema = document["schema"]?.stringValue else {
-            if document["format"]?.stringValue == SessionHeader.formatName { return try await GuestRealization.replay(path: path) }
+            if document["format"]?.stringValue == SessionHeader.formatName { return try await replaySaved(bytes, path: path) }
             throw ProberError.invalidInput("\(path): not a saved result (no \"schema\"; expected the --json output of 'qmp-probe cpu --live')")
         }
         guard schema == GuestCPUResult.schema else {
@@ -55,5 +55,10 @@ public enum GuestSide: Sendable, Equatable {
         return try realized.enumerated().map { index, entry in
             try RealizedCPU(json: entry, source: path, at: "realized[\(index)]")
         }
+    }
+
+    /// The guest sessions of a recording whose bytes were read already.
+    private static func replaySaved(_ bytes: [UInt8], path: String) async throws -> [RealizedCPU] {
+        try await GuestRealization.replay(try QEMUSession.recordedSessions(path, bytes: bytes), path: path)
     }
 }

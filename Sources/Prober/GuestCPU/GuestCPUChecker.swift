@@ -92,10 +92,7 @@ public struct GuestCPUChecker: Sendable {
             return GuestCPUResult(version: inputs.version, arch: inputs.arch, accelerator: accelerator,
                                   prediction: GuestCPUPredictor.predict(inputs), realized: [], check: check, topology: topology)
         case .replay(let path):
-            let sessions: [ReplaySession]
-            do { sessions = try RecordingLoader.load(path: path) } catch let error as RecordingError {
-                throw ProberError.invalidInput("bad recording: \(error)")
-            }
+            let sessions = try QEMUSession.recordedSessions(path)
             guard let recorded = sessions.first(where: { $0.header.accelerator == accelerator }) ?? sessions.first else {
                 throw ProberError.invalidInput("\(path): no session")
             }

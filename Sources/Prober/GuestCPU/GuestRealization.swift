@@ -21,10 +21,12 @@ public enum GuestRealization {
     /// - Throws: ``ProberError/invalidInput(_:)`` for a file that is not a recording of a started guest (a probing
     ///   session with `-machine none` is not), ``ProberError/qmp(_:)`` when the recording lacks a reply.
     public static func replay(path: String) async throws -> [RealizedCPU] {
-        let sessions: [ReplaySession]
-        do { sessions = try RecordingLoader.load(path: path) } catch let error as RecordingError {
-            throw ProberError.invalidInput("bad recording: \(error)")
-        }
+        try await replay(try QEMUSession.recordedSessions(path), path: path)
+    }
+
+    /// Replays `sessions`, already loaded from `path` (which names them in errors).
+    /// - Throws: as ``replay(path:)``.
+    public static func replay(_ sessions: [ReplaySession], path: String) async throws -> [RealizedCPU] {
         var result: [RealizedCPU] = []
         for session in sessions {
             guard let arguments = session.header.arguments, let guest = try GuestConfiguration(arguments: arguments) else {

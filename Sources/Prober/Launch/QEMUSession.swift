@@ -46,12 +46,8 @@ public struct QEMUSession: Sendable {
     }
 
     private func open<R: Sendable>(_ body: (QMPClient) async throws -> R) async throws -> R {
-        var configuration = QMPClient.Configuration()
-        configuration.commandTimeout = timeout
-        configuration.connectTimeout = min(timeout, .seconds(30))
-        configuration.logger = logger
         let recorder = try recordPath.map { try SessionRecorder(path: $0, header: header ?? defaultHeader) }
-        configuration.recorder = recorder
+        let configuration = Self.clientConfiguration(timeout: timeout, logger: logger, recorder: recorder)
         switch endpoint {
         case .launch(let binary, let accelerator, let arguments):
             let instance: QEMUInstance
@@ -76,6 +72,28 @@ public struct QEMUSession: Sendable {
                 return try await body(client)
             }
         }
+    }
+
+    /// The sessions recorded in `path` (ours or libvirt's `.replies`), to replay; from `bytes` when the file was read
+    /// already.
+    /// - Throws: ``ProberError/invalidInput(_:)`` ("bad recording: ...", naming the file and line).
+    public static func recordedSessions(_ path: String, bytes: [UInt8]? = nil) throws -> [ReplaySession] {
+        do {
+            return try bytes.map { try RecordingLoader.load(bytes: $0, source: path) } ?? RecordingLoader.load(path: path)
+        } catch let error as RecordingError {
+            throw ProberError.invalidInput("bad recording: \(error)")
+        }
+    }
+
+    /// The client configuration of every session to QEMU: the per-command `timeout`, a connection timeout of at most
+    /// 30 s of it, the logger and the recorder (also for the sessions the probe starts side by side itself).
+    static func clientConfiguration(timeout: Duration, logger: Logger, recorder: SessionRecorder?) -> QMPClient.Configuration {
+        var configuration = QMPClient.Configuration()
+        configuration.commandTimeout = timeout
+        configuration.connectTimeout = min(timeout, .seconds(30))
+        configuration.logger = logger
+        configuration.recorder = recorder
+        return configuration
     }
 
     /// Runs `work`, then `close` and the recorder's finish, whatever happens (a finish error counts only after success).

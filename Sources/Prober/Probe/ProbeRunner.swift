@@ -78,12 +78,7 @@ public struct ProbeRunner: Sendable {
             }
             return ([probe], "monitor \(endpoint)", nil)
         case .replay(let path, let mode):
-            let sessions: [ReplaySession]
-            do {
-                sessions = try RecordingLoader.load(path: path)
-            } catch let error as RecordingError {
-                throw ProberError.invalidInput("bad recording: \(error)")
-            }
+            let sessions = try QEMUSession.recordedSessions(path)
             var probes: [AcceleratorProbe] = []
             for recorded in sessions {
                 var session = QEMUSession(.replay(recorded, mode: mode))
@@ -348,12 +343,7 @@ public struct ProbeRunner: Sendable {
     }
 
     private func configuration(recorder: SessionRecorder?) -> QMPClient.Configuration {
-        var configuration = QMPClient.Configuration()
-        configuration.commandTimeout = timeout
-        configuration.connectTimeout = min(timeout, .seconds(30))
-        configuration.logger = logger
-        configuration.recorder = recorder
-        return configuration
+        QEMUSession.clientConfiguration(timeout: timeout, logger: logger, recorder: recorder)
     }
 
     /// The recording path for `accelerator`: the path itself for one accelerator, else `NAME-ACCEL.EXT`.

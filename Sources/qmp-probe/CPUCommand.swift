@@ -100,7 +100,7 @@ struct CPUCommand: AsyncParsableCommand {
                                         domain: guestDomain)
                 return
             }
-            let accelerator = explicitAccelerator ?? (QEMUBinary.kvmUsable ? "kvm" : "tcg")
+            let accelerator = explicitAccelerator ?? QEMUBinary.defaultAccelerator
             if accelerator == "kvm", socket == nil, replay == nil, !QEMUBinary.kvmUsable {
                 throw ProberError.invalidInput("--accel kvm: /dev/kvm is not usable here")
             }
@@ -147,7 +147,7 @@ struct CPUCommand: AsyncParsableCommand {
         } ?? .live(binary: qemu)
         let destination: GuestSide = try to.map(GuestSide.classify) ?? .live(binary: qemu)
         var checker = GuestABIChecker(source: source, destination: destination)
-        let cpuAccelerator = accelerator ?? (QEMUBinary.kvmUsable ? "kvm" : "tcg")
+        let cpuAccelerator = accelerator ?? QEMUBinary.defaultAccelerator
         checker.cpu = try domain?.cpu.map { $0.spec(accelerator: cpuAccelerator).commandLine } ?? spec.map { try CPUSpec(parsing: $0).commandLine }
         checker.machines = machines
         checker.topology = topology

@@ -103,7 +103,7 @@ public struct GuestABIChecker: Sendable {
     /// The guests to realize: from the command line, or the saved side's, which the command line must agree with.
     private func guests(reference: [RealizedCPU]?) throws -> [GuestConfiguration] {
         guard let reference else {
-            let accelerator = self.accelerator ?? (QEMUBinary.kvmUsable ? "kvm" : "tcg")
+            let accelerator = self.accelerator ?? QEMUBinary.defaultAccelerator
             return (machines.isEmpty ? [nil] : machines.map { $0 }).map {
                 GuestConfiguration(cpu: cpu!, machine: $0, topology: topology, accelerator: accelerator)
             }

@@ -23,6 +23,9 @@ public enum QEMUBinary {
         return true
     }
 
+    /// The accelerator a guest runs on when none is asked for: KVM when usable, else TCG.
+    public static var defaultAccelerator: String { kvmUsable ? "kvm" : "tcg" }
+
     /// The binary to run: `explicit` when given (it must be executable), else `qemu-system-<arch>` on `PATH`.
     /// - Throws: ``ProberError/qemuNotFound(_:)`` with a hint on how to install it.
     public static func locate(explicit: String? = nil, arch: String = hostArch) throws -> String {

@@ -53,7 +53,8 @@ let package = Package(
         .target(name: "FaultInjection", dependencies: ["QMP"], path: "Tests/FaultInjection"),
         .testTarget(name: "QMPTests", dependencies: ["QMP", "QMPFuzzing", "FaultInjection"], exclude: ["FuzzRegressions", "FuzzSeeds"]),
         .testTarget(name: "LiveQEMUTests", dependencies: ["QMP", "Prober", "FaultInjection"]),
-        .testTarget(name: "ProberTests", dependencies: ["Prober", "QMP", "FaultInjection"]),
+        .testTarget(name: "ProberTests", dependencies: ["Prober", "QMP", "FaultInjection"],
+                    exclude: ["Expectations"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -28,6 +28,10 @@ public struct ProbeGatherer: Sendable {
     /// An introspection shared with the sessions probing the other accelerators of the same QEMU binary (the QAPI
     /// schema is built into the binary): only the first session to need it asks QEMU. Nil: this session asks.
     public var introspection: SharedIntrospection?
+    /// Whether this session only serves as another accelerator's reference (`probe --accel kvm` probes TCG quietly
+    /// for `added`/`removed`): it asks for what that needs alone, the target, the definitions and each model's
+    /// expansion, and neither the host model nor the accelerator state.
+    public var referenceOnly = false
 
     /// A gatherer for `client`, labelled with `accelerator`.
     public init(client: QMPClient, accelerator: String) {
@@ -39,6 +43,7 @@ public struct ProbeGatherer: Sendable {
     /// - Throws: ``ProberError/qmp(_:)`` when the connection fails; a refused or unrecorded command only adds a note.
     public func gather() async throws -> AcceleratorProbe {
         guard let greeting = client.greeting else { throw ProberError.qmp(.invalidState("the client is not connected")) }
+        if referenceOnly { return try await gatherReference(version: greeting.version) }
         if !helpers.isEmpty || introspection != nil { return try await gatherSpread(version: greeting.version) }
         var probe = AcceleratorProbe(accelerator: accelerator, version: greeting.version, arch: nil)
 
@@ -79,7 +84,13 @@ public struct ProbeGatherer: Sendable {
         }
         probe.hostModel = try await hostModel(arch: probe.arch, version: probe.version, notes: &probe.notes)
         if expandModels, let definitions = probe.definitions {
-            probe.expansions = try await expandAll(definitions, arch: probe.arch, notes: &probe.notes)
+            let hostName = hostModelAmongTargets(definitions, arch: probe.arch)
+            probe.expansions = try await expandAll(definitions, arch: probe.arch, skipping: hostName, notes: &probe.notes)
+            // (None at all: the recording lacks per-model expansions.)
+            if let hostName, !probe.expansions.isEmpty {
+                try await completeHostModelExpansion(&probe.expansions, host: probe.hostModel, name: hostName,
+                                                     definitions: definitions, arch: probe.arch, notes: &probe.notes)
+            }
         }
         return probe
     }
@@ -116,7 +127,8 @@ public struct ProbeGatherer: Sendable {
         }
 
         let known = probe.definitions
-        async let models = expandModels && expandable ? expandAllWithNotes(known, arch: arch) : ([:], [])
+        let hostName = expandModels ? hostModelAmongTargets(known, arch: arch) : nil
+        async let models = expandModels && expandable ? expandAllWithNotes(known, arch: arch, skipping: hostName) : ([:], [])
         let (support, supportNote) = try await introspected
         probe.support = support
         if probe.definitions == nil {
@@ -133,6 +145,33 @@ public struct ProbeGatherer: Sendable {
         probe.hostModel = hostModel
         probe.expansions = expansions
         probe.notes += hostNotes + expansionNotes
+        if let hostName, let known, !expansions.isEmpty {
+            try await completeHostModelExpansion(&probe.expansions, host: hostModel, name: hostName, definitions: known,
+                                                 arch: arch, notes: &probe.notes)
+        }
+        return probe
+    }
+
+    /// The conversation of a session that is only another accelerator's reference (``referenceOnly``): the target,
+    /// the definitions and the per-model expansions, with the introspection (shared, or asked here) to tell whether
+    /// the expansions exist. The notes are not reported.
+    func gatherReference(version: QEMUVersion) async throws -> AcceleratorProbe {
+        var probe = AcceleratorProbe(accelerator: accelerator, version: version, arch: nil)
+        async let introspected = introspect(version: version)
+        async let target = optional("query-target", into: nil)
+        async let definitions = optional("query-cpu-definitions", into: nil)
+        let arch = try await target.value?["arch"]?.stringValue ?? archHint
+        let known = try await definitions.value?.arrayValue?.compactMap(CPUDefinition.init)
+        probe.arch = arch
+        probe.definitions = known
+        let expandable = expandModels && CPUCommandLimits.implementsExpansion(arch: arch, version: version)
+        async let models = expandable ? expandAllWithNotes(known, arch: arch) : ([:], [])
+        probe.support = try await introspected.0
+        let (expansions, notes) = try await models
+        if Self.canExpand(support: probe.support, arch: probe.arch, version: version) {
+            probe.expansions = expansions
+            probe.notes = notes
+        }
         return probe
     }
 
@@ -167,11 +206,11 @@ public struct ProbeGatherer: Sendable {
         return (model, notes)
     }
 
-    func expandAllWithNotes(_ definitions: [CPUDefinition]?,
-                            arch: String?) async throws -> ([String: AcceleratorProbe.ModelExpansions], [String]) {
+    func expandAllWithNotes(_ definitions: [CPUDefinition]?, arch: String?,
+                            skipping: String? = nil) async throws -> ([String: AcceleratorProbe.ModelExpansions], [String]) {
         guard let definitions else { return ([:], []) }
         var notes: [String] = []
-        let expansions = try await expandAll(definitions, arch: arch, notes: &notes)
+        let expansions = try await expandAll(definitions, arch: arch, skipping: skipping, notes: &notes)
         return (expansions, notes)
     }
 
@@ -221,8 +260,8 @@ public struct ProbeGatherer: Sendable {
 
     /// The host model as libvirt derives it (``QEMUTarget/hostModelPolicy``): `host` (KVM) or `max` (TCG); on x86 a
     /// static expansion (on QEMU without canonical feature names, a static expansion followed by a full expansion
-    /// of its result) and the same again with `migratable: false`; on s390x one static expansion (and a full one,
-    /// for its features); elsewhere one full expansion (on an unknown target, a static one when full is refused).
+    /// of its result) and the same again with `migratable: false` (and from QEMU 10.1 a full one, for its deprecated
+    /// properties); on s390x one static expansion (and a full one, for its features); elsewhere one full expansion (on an unknown target, a static one when full is refused).
     func hostModel(arch: String?, version: QEMUVersion, notes: inout [String]) async throws -> AcceleratorProbe.HostModel? {
         let target = QEMUTarget(arch: arch)
         let name = target.hostModelName(accelerator: accelerator)
@@ -247,7 +286,11 @@ public struct ProbeGatherer: Sendable {
         var method: AcceleratorProbe.HostModelMethod = canonical ? .staticExpansion : .staticFull
         async let plain = expansion("static", name: name, props: nil)
         async let nonMigratable = isX86 ? expansion("static", name: name, props: ["migratable": false]) : .failure("not asked")
-        async let full = expansion("full", name: name, props: nil)
+        // The full expansion gives the deprecated properties (libvirt's `<deprecatedFeatures>`, read from it when there
+        // is one); on x86 only QEMU 10.1 and later report any (`deprecated-props` for every target): earlier x86 QEMU
+        // is not asked, its full expansion feeds nothing else.
+        let wantsFull = !isX86 || version.isAtLeast(10, 1)
+        async let full = wantsFull ? expansion("full", name: name, props: nil) : .failure("not asked")
         let (first, second, fullView) = try await (plain, nonMigratable, full)
         guard var migratableExpansion = first.value else {
             notes.append("host model '\(name)': static expansion failed: \(first.why)")

@@ -217,7 +217,7 @@ public struct ProbeRunner: Sendable {
                                                           record: index < requested.count
                                                               ? recordPath(for: accelerator, of: requested) : nil,
                                                           workers: perAccelerator, introspection: introspection,
-                                                          stops: stops))
+                                                          referenceOnly: index >= requested.count, stops: stops))
                 }
             }
             var computing: Set<Int> = []
@@ -249,8 +249,9 @@ public struct ProbeRunner: Sendable {
 
     private func gather(client: QMPClient, accelerator: String, archHint: String? = nil,
                         helpers: [@Sendable () async -> QMPClient?] = [],
-                        introspection: SharedIntrospection? = nil) async throws -> AcceleratorProbe {
+                        introspection: SharedIntrospection? = nil, referenceOnly: Bool = false) async throws -> AcceleratorProbe {
         var gatherer = ProbeGatherer(client: client, accelerator: accelerator)
+        gatherer.referenceOnly = referenceOnly
         gatherer.helpers = helpers
         gatherer.introspection = introspection
         gatherer.archHint = archHint
@@ -261,7 +262,8 @@ public struct ProbeRunner: Sendable {
     }
 
     private func probeLaunched(binary: String, accelerator: String, record: String?, workers: Int,
-                               introspection: SharedIntrospection?, stops: StopList) async throws -> AcceleratorProbe {
+                               introspection: SharedIntrospection?, referenceOnly: Bool = false,
+                               stops: StopList) async throws -> AcceleratorProbe {
         let target = QEMUInstance.target(ofBinary: binary)
         let arguments = QEMUInstance.probeArguments(accelerator: accelerator, target: target)
         // The helpers start first, side by side with the main QEMU; one that fails to start is left out.
@@ -292,7 +294,7 @@ public struct ProbeRunner: Sendable {
         do {
             let probe = try await gather(client: instance.client, accelerator: accelerator,
                                          helpers: helpers.map { helper in { await helper.value?.client } },
-                                         introspection: introspection)
+                                         introspection: introspection, referenceOnly: referenceOnly)
             ProbeTimeline.mark("replies-in[\(accelerator)]")
             // Done: the QEMUs are stopped while the caller goes on (it waits for `stops` before it returns).
             stops.add(Task {

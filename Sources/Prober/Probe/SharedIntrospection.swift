@@ -30,14 +30,14 @@ public final class SharedIntrospection: Sendable {
     }
 }
 
-/// The per-model expansions still to do, shared by the lanes of every session.
+/// The models whose expansion is still to do, shared by the lanes of every session.
 final class ExpansionQueue: Sendable {
-    private let state: Mutex<(jobs: [(String, String)], next: Int, returned: [(String, String)])>
+    private let state: Mutex<(jobs: [String], next: Int, returned: [String])>
 
-    init(_ jobs: [(String, String)]) { state = Mutex((jobs, 0, [])) }
+    init(_ jobs: [String]) { state = Mutex((jobs, 0, [])) }
 
-    /// The next expansion (name, type) to run, or nil when none is left.
-    func next() -> (String, String)? {
+    /// The next model to expand, or nil when none is left.
+    func next() -> String? {
         state.withLock { state in
             if let job = state.returned.popLast() { return job }
             guard state.next < state.jobs.count else { return nil }
@@ -46,8 +46,8 @@ final class ExpansionQueue: Sendable {
         }
     }
 
-    /// Puts back an expansion whose session failed.
-    func giveBack(_ job: (String, String)) { state.withLock { $0.returned.append(job) } }
+    /// Puts back a model whose session failed.
+    func giveBack(_ job: String) { state.withLock { $0.returned.append(job) } }
 }
 
 /// A thread-safe counter for progress reports.

@@ -2,7 +2,18 @@
 """Helpers of run-probe-bench.sh (no third-party modules).
 
     probe_bench_tools.py commands RECORDING OUT      the "out" lines of a qmp-probe recording, byte for byte, CRLF
-    probe_bench_tools.py floor-address RECORDING QEMU  socat's EXEC address starting QEMU as the recording's header says
+    probe_bench_tools.py reference-commands RECORDING OUT
+                                                     from a recorded TCG probe, the commands of the quiet reference that
+                                                     `probe --accel kvm` asks (ProbeGatherer.referenceOnly): negotiation,
+                                                     query-target, query-cpu-definitions, each model's static expansion
+    probe_bench_tools.py naive-commands RECORDING OUT
+                                                     the naive conversation: negotiation (oob), query-cpu-definitions, then
+                                                     every model it lists (aliases too) expanded static and full
+    probe_bench_tools.py floor QEMU ACCEL=FILE...    starts one fresh QEMU per ACCEL=FILE side by side (as qmp-probe does:
+                                                     the monitor on a socketpair), writes every line of FILE at once, reads
+                                                     until every command is answered; prints the seconds from just before
+                                                     the first QEMU is started to the last reply (QEMU's stop not timed)
+    probe_bench_tools.py count FILE...               commands and bytes of command files
     probe_bench_tools.py realized SOCKET MODEL PROPS FLOOR
                                                      asks a paused guest (QMP at SOCKET) which feature properties
                                                      `qmp-probe cpu MODEL --live` reads (RealizedCPU), writes them to
@@ -34,6 +45,104 @@ def commands(recording, out):
     with open(out, "wb") as file:
         for message in out_messages(recording):
             file.write(message + b"\r\n")
+
+
+def messages_of(path):
+    with open(path, "rb") as lines:
+        return [line.strip() for line in lines if line.strip()]
+
+
+def reference_commands(recording, out):
+    """The quiet reference's conversation, from a recorded TCG probe of the same binary."""
+    kept = []
+    for message in out_messages(recording):
+        command = json.loads(message)
+        name = command.get("execute")
+        arguments = command.get("arguments") or {}
+        if name in ("qmp_capabilities", "query-target", "query-cpu-definitions") or (
+                name == "query-cpu-model-expansion" and arguments.get("type") == "static"
+                and "props" not in arguments.get("model", {})):
+            kept.append(message)
+    with open(out, "wb") as file:
+        for message in kept:
+            file.write(message + b"\r\n")
+
+
+def naive_commands(recording, out):
+    """Negotiation, the definitions, and every model of them (aliases too) expanded static and full."""
+    definitions = None
+    with open(recording, "rb") as lines:
+        next(lines)
+        for line in lines:
+            entry = json.loads(line)
+            reply = entry.get("msg", {}).get("return") if entry.get("dir") == "in" else None
+            if isinstance(reply, list) and reply and isinstance(reply[0], dict) and "typename" in reply[0]:
+                definitions = reply
+    if definitions is None:
+        sys.exit(f"{recording}: no query-cpu-definitions reply")
+    messages = [b'{"execute":"qmp_capabilities","arguments":{"enable":["oob"]},"id":1}',
+                b'{"execute":"query-cpu-definitions","id":2}']
+    for definition in definitions:
+        for kind in ("static", "full"):
+            command = {"execute": "query-cpu-model-expansion",
+                       "arguments": {"type": kind, "model": {"name": definition["name"]}}, "id": len(messages) + 1}
+            messages.append(json.dumps(command, separators=(",", ":")).encode())
+    with open(out, "wb") as file:
+        for message in messages:
+            file.write(message + b"\r\n")
+
+
+def count(paths):
+    for path in paths:
+        messages = messages_of(path)
+        print(f"{path} {len(messages)} {sum(len(m) for m in messages)}")
+
+
+def floor(qemu, pairs):
+    """One fresh QEMU per accel=file, side by side; every line written at once; the time to the last reply."""
+    import subprocess
+    import threading
+    import time
+    jobs = []
+    for pair in pairs:
+        accel, path = pair.split("=", 1)
+        data = b"".join(message + b"\r\n" for message in messages_of(path))
+        jobs.append((accel, data, data.count(b"\n")))
+    done, failures = [], []
+
+    def run(accel, data, expected):
+        mine, theirs = socket.socketpair()
+        process = subprocess.Popen(
+            [qemu, "-chardev", f"socket,id=qmp,fd={theirs.fileno()}", "-mon", "chardev=qmp,mode=control",
+             "-no-user-config", "-nodefaults", "-display", "none", "-S", "-machine", "none", "-accel", accel],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        theirs.close()
+        mine.sendall(data)
+        replies, rest = 0, b""
+        while replies < expected:
+            chunk = mine.recv(1 << 20)
+            if not chunk:
+                failures.append(f"{accel}: QEMU closed the monitor after {replies} of {expected} replies")
+                break
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            replies += sum(1 for line in lines if b'"id": ' in line)
+        done.append((time.perf_counter(), process, mine))
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    end = max(moment for moment, _, _ in done)
+    for _, process, mine in done:
+        process.kill()
+        process.wait()
+        mine.close()
+    if failures:
+        sys.exit("; ".join(failures))
+    print(f"{end - start:.4f}")
 
 
 def floor_address(recording, qemu):
@@ -145,38 +254,34 @@ def table(raw):
                 return comment[len(f"# label {name} "):]
         return name
 
-    def row(name, floor, floor_name):
-        value = median(name)
-        if value is None:
-            return
-        ratio = f"{value / floor:6.2f}x" if floor else "     -"
-        print(f"  {meta(name):<52} {value:9.4f} {ratio:>8}  (n={len(times[name])}, vs {floor_name})")
+    def ratio(value, base):
+        return f"{value / base:6.2f}x" if base else "     -"
 
-    def section(title, names, floor_name, floor_value=None):
-        floor = floor_value if floor_value is not None else median(floor_name)
+    def section(title, names, floor_name, naive_name=None):
+        floor, naive = median(floor_name), median(naive_name) if naive_name else None
         present = [name for name in names if name in times]
-        if not present and floor_value is None:
+        if not present:
             return
         print(f"\n{title}")
-        print(f"  {'peer':<52} {'median s':>9} {'vs floor':>8}")
-        if floor_value is not None:
-            print(f"  {meta(floor_name):<52} {floor_value:9.4f} {'1.00x':>8}  (sum of the per-run floors)")
-        for name in names:
-            row(name, floor, floor_name)
+        header = f"  {'peer':<58} {'median s':>9} {'vs floor':>8}"
+        print(header + (f" {'vs naive':>8}" if naive else ""))
+        for name in present:
+            value = median(name)
+            line = f"  {meta(name):<58} {value:9.4f} {ratio(value, floor):>8}"
+            if naive:
+                line += f" {ratio(value, naive):>8}"
+            print(line + f"  (n={len(times[name])})")
 
     for comment in comments:
         if not comment.startswith("# label "):
             print(comment[2:])
-    singles = sorted({name.split("-", 1)[1] for name in times if name.startswith("floor-") and name != "floor-tcg-shared"})
+    singles = sorted({name.split("-", 1)[1] for name in times if name.startswith("naive-")})
     for accel in singles:
         section(f"cold probe, one accelerator ({accel}), fresh QEMU included",
-                [f"floor-{accel}", f"probe-w1-{accel}", f"probe-w2-{accel}", f"probe-auto-{accel}", f"qemu.qmp-{accel}"],
-                f"floor-{accel}")
-    if "floor-kvm" in times and "floor-tcg-shared" in times:
-        pairs = list(zip(times["floor-kvm"], times["floor-tcg-shared"]))
-        sequential = statistics.median(a + b for a, b in pairs)
-        section("cold probe, both accelerators (kvm and tcg), all models",
-                ["probe-w1-all", "probe-w2-all", "probe-auto-all", "qemu.qmp-all"], "floor-sequential", sequential)
+                [f"naive-{accel}", f"floor-{accel}", f"probe-auto-{accel}", f"qemu.qmp-{accel}"],
+                f"floor-{accel}", f"naive-{accel}")
+    section("cold probe, both accelerators (kvm and tcg), all models",
+            ["floor-both", "probe-w1-all", "probe-w2-all", "qemu.qmp-all"], "floor-both")
     warm = [name for name in times if name.startswith("hit-")]
     if warm:
         print("\nwarm probe (served from the cache), hyperfine")
@@ -204,6 +309,14 @@ def main():
     command, arguments = sys.argv[1], sys.argv[2:]
     if command == "commands" and len(arguments) == 2:
         commands(*arguments)
+    elif command == "reference-commands" and len(arguments) == 2:
+        reference_commands(*arguments)
+    elif command == "naive-commands" and len(arguments) == 2:
+        naive_commands(*arguments)
+    elif command == "floor" and len(arguments) >= 2:
+        floor(arguments[0], arguments[1:])
+    elif command == "count" and arguments:
+        count(arguments)
     elif command == "floor-address" and len(arguments) == 2:
         floor_address(*arguments)
     elif command == "realized" and len(arguments) == 4:

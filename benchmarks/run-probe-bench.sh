@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks `qmp-probe probe` against its peers, in one run, and prints a table of medians and ratios:
 #
-#   cold, one accelerator    the raw floor (the probe's own commands, recorded, written at once by socat to a
-#                            fresh QEMU), qmp-probe with 1 and 2 QEMU processes, qemu.qmp sending the same
-#                            commands one after the other (probe_peer.py). Every peer starts its own QEMU.
-#   cold, both accelerators  the sequential floor (the kvm floor + the tcg floor of the same run), qmp-probe
-#                            (1 and 2 QEMU processes per accelerator), qemu.qmp (kvm then tcg).
+#   cold, one accelerator    the naive floor (negotiation, the definitions, every model expanded static and full,
+#                            written at once to a fresh QEMU), the floor of the probe's own commands (recorded; for
+#                            KVM with the quiet TCG reference's, side by side), `qmp-probe probe --accel ACCEL`,
+#                            qemu.qmp sending the same commands one after the other (probe_peer.py). Every peer
+#                            starts its own QEMU; the commands and bytes each conversation sends are printed.
+#   cold, both accelerators  the floor of both conversations side by side, qmp-probe (1 and 2 QEMU processes per
+#                            accelerator), qemu.qmp (kvm then tcg).
 #   warm                     qmp-probe served from its cache (hyperfine; the cache in a private directory).
 #   guest CPU --live         the read of a paused guest's realized CPU (RealizedCPU: qom-list + one qom-get per
 #                            feature), QMPClient as `qmp-probe cpu --live` drives it (qmp-bench --mode realized)
@@ -120,84 +122,79 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/n
     echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >>"$RAW"
 
-# --- The probe's own commands, recorded: the floor and qemu.qmp send exactly these -------------
+# --- The conversations: the probe's own commands, recorded, and the naive one --------------------------------
+#
+# Every floor is `probe_bench_tools.py floor`: one fresh QEMU per conversation (started as qmp-probe starts it, the
+# monitor on a socketpair), every command line written at once, timed from just before the first QEMU is started to
+# the last reply. The own-commands floors send exactly what qmp-probe sends (recorded with --record --workers 1):
+#   ACCEL        `probe --accel ACCEL`: its own session, and for KVM the quiet reference qmp-probe starts beside it
+#                (TCG: target, definitions, each model's static expansion), the two QEMUs side by side;
+#   both         `probe` (KVM and TCG reported), the two sessions side by side, TCG without the introspection that
+#                KVM's session asks for both.
+# The naive floor is the conversation a client asking everything would have: negotiation, query-cpu-definitions,
+# and every model of it (aliases too) expanded static and full, in one fresh QEMU of ACCEL.
 
-# floor ACCEL [OUT]: socat starts QEMU (EXEC, the monitor on a socketpair, as qmp-probe does) and writes every
-# command line at once; done when the reply to the last one has been read. Then socat is stopped, which stops
-# QEMU (not timed: qmp-probe's own time includes stopping its QEMU).
-# (grep -c: GNU grep writing to /dev/null stops counting matches and would wait for the end of the input.)
-floor() {
-    local fifo="$WORK/floor.fifo" socat_pid qemu_pid replies
-    rm -f "$fifo"; mkfifo "$fifo"
-    socat -t 600 STDIO "${FLOOR_ADDRESS[$1]}" <"${COMMANDS[$1]}" >"$fifo" 2>/dev/null &
-    socat_pid=$!
-    if [[ -n ${2:-} ]]; then
-        grep -m "${COUNT[$1]}" '"id": [0-9]*}' <"$fifo" >"$2" || true
-        replies=$(grep -c '"id": [0-9]*}' "$2" || true)
-    else
-        replies=$(grep -c -m "${COUNT[$1]}" '"id": [0-9]*}' <"$fifo" || true)
-    fi
-    FLOOR_END=$EPOCHREALTIME  # the timed span ends here
-    # socat passes SIGTERM on to QEMU, but not always: QEMU (socat's child) is stopped by its own pid too.
-    qemu_pid=$(pgrep -P "$socat_pid" || true)
-    kill "$socat_pid" $qemu_pid 2>/dev/null || true
-    wait "$socat_pid" 2>/dev/null || true
-    ((replies == COUNT[$1]))
-}
-
-declare -A FLOOR_ADDRESS COMMANDS COUNT
+declare -A COMMANDS
 for accel in "${ACCELS[@]}"; do
     recording="$WORK/record-$accel.jsonl"
     "$PROBE" probe --accel "$accel" --workers 1 --no-cache --record "$recording" --json >"$WORK/report-$accel.json" \
         || die "qmp-probe probe --accel $accel failed"
     COMMANDS[$accel]="$WORK/commands-$accel.txt"
     "$PYTHON" "$TOOLS" commands "$recording" "${COMMANDS[$accel]}"
-    FLOOR_ADDRESS[$accel]=$("$PYTHON" "$TOOLS" floor-address "$recording" "$QEMU_PATH")
-    COUNT[$accel]=$(wc -l <"${COMMANDS[$accel]}")
-    floor "$accel" "$WORK/floor-$accel.out"  # once, to check that every command is answered
-    answered=$(grep -c '"return": ' "$WORK/floor-$accel.out" || true)
-    ((answered == COUNT[$accel])) || die "the $accel floor got $answered successful replies for ${COUNT[$accel]} commands"
-    say "$accel: ${COUNT[$accel]} commands ($(grep -c query-cpu-model-expansion "${COMMANDS[$accel]}") expansions), $(wc -c <"$WORK/floor-$accel.out") bytes of replies"
-    echo "# $accel: ${COUNT[$accel]} commands, $(wc -c <"$WORK/floor-$accel.out") bytes of replies" >>"$RAW"
 done
+COMMANDS[naive]="$WORK/commands-naive.txt"
+"$PYTHON" "$TOOLS" naive-commands "$WORK/record-$ACCEL.jsonl" "${COMMANDS[naive]}"
+FLOOR_OWN=("$ACCEL=${COMMANDS[$ACCEL]}")
+if [[ $ACCEL == kvm ]]; then
+    COMMANDS[reference]="$WORK/commands-reference.txt"
+    "$PYTHON" "$TOOLS" reference-commands "$WORK/record-tcg.jsonl" "${COMMANDS[reference]}"
+    FLOOR_OWN+=("tcg=${COMMANDS[reference]}")
+fi
 if ((KVM)); then
-    # Probing both, qmp-probe asks for the introspection (query-commands) once, not once per accelerator: the
-    # sequential floor sends what it sends, the kvm commands then the tcg commands without query-commands.
     COMMANDS[tcg-shared]="$WORK/commands-tcg-shared.txt"
     grep -v '"execute":"query-commands"' "${COMMANDS[tcg]}" >"${COMMANDS[tcg-shared]}"
-    COUNT[tcg-shared]=$(wc -l <"${COMMANDS[tcg-shared]}")
-    FLOOR_ADDRESS[tcg-shared]=${FLOOR_ADDRESS[tcg]}
 fi
+# Each conversation once, to check that every command is answered, and what each sends.
+for name in "${!COMMANDS[@]}"; do
+    accel=$([[ $name == naive ]] && echo "$ACCEL" || { [[ $name == kvm ]] && echo kvm || echo tcg; })
+    "$PYTHON" "$TOOLS" floor "$QEMU_PATH" "$accel=${COMMANDS[$name]}" >/dev/null || die "the $name conversation failed"
+    read -r _ count bytes < <("$PYTHON" "$TOOLS" count "${COMMANDS[$name]}")
+    expansions=$(grep -c query-cpu-model-expansion "${COMMANDS[$name]}" || true)
+    echo "# conversation $name: $count commands ($expansions expansions), $bytes bytes sent" >>"$RAW"
+    say "conversation $name: $count commands ($expansions expansions), $bytes bytes sent"
+done
 
 # --- Cold runs -----------------------------------------------------------------------------
+FLOOR_END=
+floor() { FLOOR_END=$("$PYTHON" "$TOOLS" floor "$QEMU_PATH" "$@"); }
 probe() { "$PROBE" probe --no-cache --json "$@" >/dev/null; }
-peer() {  # peer ACCEL...: qemu.qmp, one accelerator after the other
-    local arguments=() accel
-    for accel in "$@"; do arguments+=(--accel "$accel" --commands "${COMMANDS[$accel]}"); done
+peer() {  # peer NAME...: qemu.qmp, one conversation after the other
+    local arguments=() name
+    for name in "$@"; do
+        arguments+=(--accel "$([[ $name == kvm ]] && echo kvm || echo tcg)" --commands "${COMMANDS[$name]}")
+    done
     "$PYTHON" "$BENCH_DIR/probe_peer.py" --qemu "$QEMU_PATH" "${arguments[@]}" 2>/dev/null
 }
 
-CORES=$(nproc)
-auto_workers() { local n=$((CORES / $1)); ((n < 1)) && n=1; ((n > 4)) && n=4; echo "$n"; }  # ProbeRunner.automaticWorkers
-default_mark() { [[ $(auto_workers "$1") == "$2" ]] && echo " (the default here)" || true; }
-
 RUNS=()  # "NAME command..." (eval'd)
 if has_part cold; then
-    label "floor-$ACCEL" "socat floor: same commands at once, fresh QEMU"
-    label "probe-w1-$ACCEL" "qmp-probe --accel $ACCEL --workers 1$(default_mark 1 1)"
-    label "probe-w2-$ACCEL" "qmp-probe --accel $ACCEL --workers 2$(default_mark 1 2)"
-    label "qemu.qmp-$ACCEL" "qemu.qmp 0.0.x, same commands, sequential"
-    RUNS+=("floor-$ACCEL floor $ACCEL" "probe-w1-$ACCEL probe --accel $ACCEL --workers 1"
-           "probe-w2-$ACCEL probe --accel $ACCEL --workers 2" "qemu.qmp-$ACCEL peer $ACCEL")
+    own="the probe's own commands at once"
+    [[ $ACCEL == kvm ]] && own+=", with its TCG reference side by side"
+    label "naive-$ACCEL" "naive floor: every model static and full, at once"
+    label "floor-$ACCEL" "floor: $own"
+    label "probe-auto-$ACCEL" "qmp-probe probe --accel $ACCEL"
+    label "qemu.qmp-$ACCEL" "qemu.qmp 0.0.x, the same commands, sequential"
+    peer_names=$ACCEL; [[ $ACCEL == kvm ]] && peer_names="kvm reference"
+    RUNS+=("naive-$ACCEL floor $ACCEL=${COMMANDS[naive]}" "floor-$ACCEL floor ${FLOOR_OWN[*]}"
+           "probe-auto-$ACCEL probe --accel $ACCEL" "qemu.qmp-$ACCEL peer $peer_names")
 fi
 if has_part both && ((KVM)); then
-    label floor-sequential "floor: kvm floor, then tcg floor (one schema)"
-    label probe-w1-all "qmp-probe --workers 1 (side by side)$(default_mark 2 1)"
-    label probe-w2-all "qmp-probe --workers 2 (4 QEMU)$(default_mark 2 2)"
+    label floor-both "floor: both conversations at once, side by side"
+    label probe-w1-all "qmp-probe probe (kvm and tcg, 1 QEMU each: the default here)"
+    label probe-w2-all "qmp-probe probe --workers 2 (4 QEMU)"
     label qemu.qmp-all "qemu.qmp, kvm then tcg"
-    [[ " ${RUNS[*]} " == *"floor-kvm floor"* ]] || RUNS+=("floor-kvm floor kvm")
-    RUNS+=("floor-tcg-shared floor tcg-shared")
-    RUNS+=("probe-w1-all probe --workers 1" "probe-w2-all probe --workers 2" "qemu.qmp-all peer kvm tcg")
+    RUNS+=("floor-both floor kvm=${COMMANDS[kvm]} tcg=${COMMANDS[tcg-shared]}")
+    RUNS+=("probe-w1-all probe --workers 1" "probe-w2-all probe --workers 2" "qemu.qmp-all peer kvm tcg-shared")
 fi
 
 if ((${#RUNS[@]})); then
@@ -210,8 +207,12 @@ if ((${#RUNS[@]})); then
             FLOOR_END=
             start=$EPOCHREALTIME
             eval "$command" || die "$name failed"
-            end=${FLOOR_END:-$EPOCHREALTIME}
-            line=$(awk -v s="$start" -v e="$end" -v n="$name" 'BEGIN { printf "%s %.4f", n, e - s }')
+            end=$EPOCHREALTIME
+            if [[ -n $FLOOR_END ]]; then
+                line="$name $FLOOR_END"
+            else
+                line=$(awk -v s="$start" -v e="$end" -v n="$name" 'BEGIN { printf "%s %.4f", n, e - s }')
+            fi
             echo "$line" >>"$RAW"
             say "  [$((rep + 1))/$REPEAT] $line"
         done

@@ -1,5 +1,5 @@
 import Foundation
-import Prober
+@testable import Prober
 import QMP
 import Synchronization
 import Testing
@@ -118,5 +118,32 @@ struct ProbeConversationTests {
         let whole = ProbeReport.compute(probes: [kvm], source: "s", against: ["kvm": (label: "tcg", probe: full)])
         #expect(quiet.json == whole.json)
         #expect(try ProberTestSupport.model(quiet, "kvm", "qemu64").added?.contains("x2apic") == true)
+
+        // Given the definitions of the session it serves (ProbeRunner hands KVM's over), it does not ask for them.
+        let shared = SharedDefinitions()
+        let handedLog = CommandLog()
+        var handed = ProbeGatherer(client: try await Self.client(handedLog, session: session), accelerator: "tcg")
+        handed.referenceOnly = true
+        handed.sharedDefinitions = shared
+        async let handedProbe = handed.gather()
+        shared.publish(kvm.definitions)
+        let fromKVM = try await handedProbe
+        #expect(!handedLog.commands.contains { $0["execute"]?.stringValue == "query-cpu-definitions" })
+        let withHanded = ProbeReport.compute(probes: [kvm], source: "s", against: ["kvm": (label: "tcg", probe: fromKVM)])
+        #expect(withHanded.json == whole.json)
+    }
+
+    @Test("a quiet reference whose session ends without definitions asks for them itself")
+    func referenceWithoutHandedDefinitions() async throws {
+        let shared = SharedDefinitions()
+        shared.publish(nil)
+        let log = CommandLog()
+        var gatherer = ProbeGatherer(client: try await Self.client(log, session: Self.session("qemu-7.2-x86_64-tcg.jsonl")),
+                                     accelerator: "tcg")
+        gatherer.referenceOnly = true
+        gatherer.sharedDefinitions = shared
+        let reference = try await gatherer.gather()
+        #expect(log.commands.contains { $0["execute"]?.stringValue == "query-cpu-definitions" })
+        #expect(reference.definitions?.isEmpty == false && reference.expansions.count == reference.definitions?.count)
     }
 }

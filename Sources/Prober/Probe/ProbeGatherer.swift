@@ -32,6 +32,9 @@ public struct ProbeGatherer: Sendable {
     /// for `added`/`removed`): it asks for what that needs alone, the target, the definitions and each model's
     /// expansion, and neither the host model nor the accelerator state.
     public var referenceOnly = false
+    /// Where this session hands its CPU definitions to a quiet reference of the same binary (set on the session
+    /// whose reference it is), or, on the reference, where it takes them from instead of asking.
+    var sharedDefinitions: SharedDefinitions?
 
     /// A gatherer for `client`, labelled with `accelerator`.
     public init(client: QMPClient, accelerator: String) {
@@ -44,6 +47,8 @@ public struct ProbeGatherer: Sendable {
     public func gather() async throws -> AcceleratorProbe {
         guard let greeting = client.greeting else { throw ProberError.qmp(.invalidState("the client is not connected")) }
         if referenceOnly { return try await gatherReference(version: greeting.version) }
+        // A reference waiting for the definitions is not left waiting, whatever happens.
+        defer { sharedDefinitions?.publish(nil) }
         if !helpers.isEmpty || introspection != nil { return try await gatherSpread(version: greeting.version) }
         var probe = AcceleratorProbe(accelerator: accelerator, version: greeting.version, arch: nil)
 
@@ -71,6 +76,7 @@ public struct ProbeGatherer: Sendable {
         }
         if let list = definitionsReply.value?.arrayValue {
             probe.definitions = list.compactMap(CPUDefinition.init)
+            sharedDefinitions?.publish(probe.definitions)
             if let note = Self.usabilityNote(probe.definitions, arch: probe.arch) { probe.notes.append(note) }
         } else {
             probe.notes.append(Self.definitionsNote(definitionsReply, support: probe.support, arch: probe.arch,
@@ -123,6 +129,7 @@ public struct ProbeGatherer: Sendable {
         var definitionsNote: String?
         if let list = definitionsReply.value?.arrayValue {
             probe.definitions = list.compactMap(CPUDefinition.init)
+            sharedDefinitions?.publish(probe.definitions)
             definitionsNote = Self.usabilityNote(probe.definitions, arch: probe.arch)
         }
 
@@ -153,21 +160,25 @@ public struct ProbeGatherer: Sendable {
     }
 
     /// The conversation of a session that is only another accelerator's reference (``referenceOnly``): the target,
-    /// the definitions and the per-model expansions, with the introspection (shared, or asked here) to tell whether
-    /// the expansions exist. The notes are not reported.
+    /// the definitions (from the session it serves, through `sharedDefinitions`, when it has them: the same binary
+    /// lists the same models) and the per-model expansions, with the introspection (shared, or asked here) to tell
+    /// whether the expansions exist. The notes are not reported.
     func gatherReference(version: QEMUVersion) async throws -> AcceleratorProbe {
         var probe = AcceleratorProbe(accelerator: accelerator, version: version, arch: nil)
         async let introspected = introspect(version: version)
         async let target = optional("query-target", into: nil)
-        async let definitions = optional("query-cpu-definitions", into: nil)
         let arch = try await target.value?["arch"]?.stringValue ?? archHint
-        let known = try await definitions.value?.arrayValue?.compactMap(CPUDefinition.init)
+        var known = await sharedDefinitions?.value()
+        if known == nil {
+            known = try await optional("query-cpu-definitions", into: nil).value?.arrayValue?.compactMap(CPUDefinition.init)
+        }
         probe.arch = arch
         probe.definitions = known
         let expandable = expandModels && CPUCommandLimits.implementsExpansion(arch: arch, version: version)
-        async let models = expandable ? expandAllWithNotes(known, arch: arch) : ([:], [])
+        let models = known
+        async let expanded = expandable ? expandAllWithNotes(models, arch: arch) : ([:], [])
         probe.support = try await introspected.0
-        let (expansions, notes) = try await models
+        let (expansions, notes) = try await expanded
         if Self.canExpand(support: probe.support, arch: probe.arch, version: version) {
             probe.expansions = expansions
             probe.notes = notes

@@ -195,6 +195,8 @@ public struct ProbeRunner: Sendable {
             }
         } ?? []
         let accelerators = requested + Array(Set(quiet)).sorted()
+        // The quiet reference takes the models from the session it serves, rather than asking for them.
+        let definitions = quiet.isEmpty ? nil : SharedDefinitions()
         let perAccelerator = recordPath != nil ? 1 : max(1, workers ?? Self.automaticWorkers(accelerators: accelerators.count))
         // One introspection for every accelerator (a recording keeps its own, to be complete).
         let introspection = recordPath == nil && accelerators.count > 1 ? SharedIntrospection() : nil
@@ -213,11 +215,14 @@ public struct ProbeRunner: Sendable {
         try await withThrowingTaskGroup(of: Piece.self) { group in
             for (index, accelerator) in accelerators.enumerated() {
                 group.addTask {
-                    .probe(index, try await probeLaunched(binary: binary, accelerator: accelerator,
+                    // A session that fails before its definitions (QEMU did not start) leaves no reference waiting.
+                    defer { if index < requested.count { definitions?.publish(nil) } }
+                    return .probe(index, try await probeLaunched(binary: binary, accelerator: accelerator,
                                                           record: index < requested.count
                                                               ? recordPath(for: accelerator, of: requested) : nil,
                                                           workers: perAccelerator, introspection: introspection,
-                                                          referenceOnly: index >= requested.count, stops: stops))
+                                                          referenceOnly: index >= requested.count,
+                                                          definitions: definitions, stops: stops))
                 }
             }
             var computing: Set<Int> = []
@@ -249,9 +254,11 @@ public struct ProbeRunner: Sendable {
 
     private func gather(client: QMPClient, accelerator: String, archHint: String? = nil,
                         helpers: [@Sendable () async -> QMPClient?] = [],
-                        introspection: SharedIntrospection? = nil, referenceOnly: Bool = false) async throws -> AcceleratorProbe {
+                        introspection: SharedIntrospection? = nil, referenceOnly: Bool = false,
+                        definitions: SharedDefinitions? = nil) async throws -> AcceleratorProbe {
         var gatherer = ProbeGatherer(client: client, accelerator: accelerator)
         gatherer.referenceOnly = referenceOnly
+        gatherer.sharedDefinitions = definitions
         gatherer.helpers = helpers
         gatherer.introspection = introspection
         gatherer.archHint = archHint
@@ -263,7 +270,7 @@ public struct ProbeRunner: Sendable {
 
     private func probeLaunched(binary: String, accelerator: String, record: String?, workers: Int,
                                introspection: SharedIntrospection?, referenceOnly: Bool = false,
-                               stops: StopList) async throws -> AcceleratorProbe {
+                               definitions: SharedDefinitions? = nil, stops: StopList) async throws -> AcceleratorProbe {
         let target = QEMUInstance.target(ofBinary: binary)
         let arguments = QEMUInstance.probeArguments(accelerator: accelerator, target: target)
         // The helpers start first, side by side with the main QEMU; one that fails to start is left out.
@@ -294,7 +301,7 @@ public struct ProbeRunner: Sendable {
         do {
             let probe = try await gather(client: instance.client, accelerator: accelerator,
                                          helpers: helpers.map { helper in { await helper.value?.client } },
-                                         introspection: introspection, referenceOnly: referenceOnly)
+                                         introspection: introspection, referenceOnly: referenceOnly, definitions: definitions)
             ProbeTimeline.mark("replies-in[\(accelerator)]")
             // Done: the QEMUs are stopped while the caller goes on (it waits for `stops` before it returns).
             stops.add(Task {

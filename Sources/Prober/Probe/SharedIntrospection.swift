@@ -30,6 +30,38 @@ public final class SharedIntrospection: Sendable {
     }
 }
 
+/// The CPU definitions one session of a QEMU binary got, handed to a quiet reference session of the same binary
+/// (``ProbeGatherer/referenceOnly``), which then need not ask `query-cpu-definitions` itself: the models are the
+/// binary's, and the reference reads only their names. Nil when the publishing session got none or ended first.
+final class SharedDefinitions: Sendable {
+    private let state = Mutex<(value: [CPUDefinition]??, waiting: [CheckedContinuation<[CPUDefinition]?, Never>])>((nil, []))
+
+    init() {}
+
+    /// Hands `definitions` to the waiting session (the first call counts).
+    func publish(_ definitions: [CPUDefinition]?) {
+        let waiting = state.withLock { state -> [CheckedContinuation<[CPUDefinition]?, Never>] in
+            guard state.value == nil else { return [] }
+            state.value = .some(definitions)
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume(returning: definitions) }
+    }
+
+    /// The published definitions, once they are.
+    func value() async -> [CPUDefinition]? {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> [CPUDefinition]?? in
+                if let value = state.value { return .some(value) }
+                state.waiting.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
 /// The models whose expansion is still to do, shared by the lanes of every session.
 final class ExpansionQueue: Sendable {
     private let state: Mutex<(jobs: [String], next: Int, returned: [String])>

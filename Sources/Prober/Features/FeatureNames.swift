@@ -7,12 +7,12 @@
 /// ``QEMUTarget/featureAliases``).
 public struct FeatureNames: Sendable {
     /// Aliases QEMU registers for x86 features that no normalization can see (`target/i386/cpu.c`).
-    public static let x86Aliases: [String: String] = [
+    package static let x86Aliases: [String: String] = [
         "sse3": "pni", "pclmuldq": "pclmulqdq", "xd": "nx", "i64": "lm", "ffxsr": "fxsr-opt",
     ]
 
     /// The aliases applied: the target's (empty for targets other than x86, and for an unknown target).
-    public let aliases: [String: String]
+    package let aliases: [String: String]
     private var byKey: [String: String] = [:]
 
     /// A name table knowing the canonical spellings `canonical` (e.g. the static expansion's feature names) of
@@ -50,7 +50,7 @@ public struct FeatureNames: Sendable {
     }
 
     /// Lowercase, `_` and `.` replaced by `-`.
-    public static func key(_ name: String) -> String {
+    package static func key(_ name: String) -> String {
         // ASCII (every QEMU feature name): one pass over the bytes, and no new string when nothing changes.
         var ascii = true
         var changes = false

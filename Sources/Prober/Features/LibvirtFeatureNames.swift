@@ -7,7 +7,7 @@
 /// are on by default under KVM and configured elsewhere in the domain XML), so they have no libvirt name.
 public enum LibvirtFeatureNames {
     /// QEMU canonical name to libvirt name, for the names that differ.
-    public static let qemuToLibvirt: [String: String] = [
+    package static let qemuToLibvirt: [String: String] = [
         "pclmulqdq": "pclmuldq",
         "ds-cpl": "ds_cpl",
         "tsc-adjust": "tsc_adjust",
@@ -20,7 +20,7 @@ public enum LibvirtFeatureNames {
     ]
 
     /// libvirt name (or one of libvirt's aliases for it) to QEMU canonical name, for the names that differ.
-    public static let libvirtToQEMU: [String: String] = {
+    package static let libvirtToQEMU: [String: String] = {
         var map = Dictionary(uniqueKeysWithValues: qemuToLibvirt.map { ($0.value, $0.key) })
         // Aliases libvirt accepts (its `source='qemu'` and `source='linux'` aliases), where they differ from QEMU's name.
         map["sse3"] = "pni"
@@ -50,7 +50,7 @@ public enum LibvirtFeatureNames {
     }
 
     /// Whether `name` is one of QEMU's KVM paravirtual features (`kvmclock`, `kvmclock-stable-bit`, `kvm-*`).
-    public static func isKVMParavirtual(_ name: String) -> Bool {
+    package static func isKVMParavirtual(_ name: String) -> Bool {
         name == "kvmclock" || name.hasPrefix("kvmclock-") || name.hasPrefix("kvm-") || name.hasPrefix("kvm_")
     }
 }
@@ -58,7 +58,7 @@ public enum LibvirtFeatureNames {
 extension LibvirtFeatureNames {
     /// Whether libvirt handles `feature` as a CPU feature: KVM paravirtual (`kvm*`) and Hyper-V (`hv-*`) features
     /// belong in the domain's `<features>` element instead.
-    public static func isCPUFeature(_ feature: String) -> Bool {
+    package static func isCPUFeature(_ feature: String) -> Bool {
         !isKVMParavirtual(feature) && !feature.hasPrefix("hv-")
     }
 }

@@ -18,12 +18,12 @@ public struct AcceleratorState: Sendable, Equatable {
 
     /// The command that tells, for a QEMU of `version`: `query-accelerators` from 10.2, `query-kvm` before (it is
     /// deprecated from 11.0, and says nothing about accelerators other than KVM).
-    public static func command(for version: QEMUVersion) -> String {
+    package static func command(for version: QEMUVersion) -> String {
         version.isAtLeast(10, 2) ? "query-accelerators" : "query-kvm"
     }
 
     /// Reads the reply of `command` (``command(for:)``); nil when it is not one.
-    public init?(command: String, reply: JSON) {
+    package init?(command: String, reply: JSON) {
         source = command
         if command == "query-accelerators" {
             guard let enabled = reply["enabled"]?.stringValue else { return nil }
@@ -46,7 +46,7 @@ public struct AcceleratorState: Sendable, Equatable {
 
     /// The verdict on a session labelled `expected` (the accelerator asked for, or recorded): nil when QEMU runs it,
     /// else a note that says what QEMU runs instead, and whether the one expected is there at all.
-    public func verdict(expected: String) -> String? {
+    package func verdict(expected: String) -> String? {
         if let enabled {
             guard enabled != expected else { return nil }
             let available = present.map { $0.contains(expected) ? "present but not enabled" : "not built into this QEMU" }

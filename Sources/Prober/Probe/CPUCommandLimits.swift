@@ -6,7 +6,7 @@ import QMP
 /// Until QEMU 10.0 a command exists only in the binaries of the targets that implement it (`CommandNotFound`
 /// elsewhere); from 10.1 every binary has every CPU command, and a target that does not implement one answers it
 /// with an error ("CPU model expansion is not supported on this target").
-public enum CPUCommandLimits {
+package enum CPUCommandLimits {
     /// `query-cpu-definitions`: the first QEMU version that has it, per target (absent: never, before 10.1's stubs).
     static let definitionsSince: [String: (Int, Int)] = [
         "x86_64": (1, 2), "i386": (1, 2), "s390x": (1, 2), "aarch64": (1, 2), "arm": (1, 2), "ppc64": (1, 2),
@@ -20,11 +20,11 @@ public enum CPUCommandLimits {
     ]
 
     /// Whether QEMU has every CPU command on every target (unimplemented ones answer with an error): 10.1 and later.
-    public static func commandsOnEveryTarget(_ version: QEMUVersion) -> Bool { version.isAtLeast(10, 1) }
+    package static func commandsOnEveryTarget(_ version: QEMUVersion) -> Bool { version.isAtLeast(10, 1) }
 
     /// Whether this QEMU implements `query-cpu-model-expansion` for `arch`: false only when the target is known and
     /// this version does not have it there (unknown targets are tried).
-    public static func implementsExpansion(arch: String?, version: QEMUVersion) -> Bool {
+    package static func implementsExpansion(arch: String?, version: QEMUVersion) -> Bool {
         guard let arch, QEMUTarget(arch: arch).label != "unknown target" else { return true }
         guard let since = expansionSince[arch] else { return !knownTargets.contains(arch) }
         return version.isAtLeast(since.0, since.1)
@@ -51,7 +51,7 @@ public enum CPUCommandLimits {
 
     /// The note when `query-cpu-definitions` gave no list on `arch`: `error` is QEMU's refusal (nil when the
     /// command is not there at all: not in its commands, or `CommandNotFound`).
-    public static func definitionsNote(arch: String?, version: QEMUVersion, error: QMPError?) -> String {
+    package static func definitionsNote(arch: String?, version: QEMUVersion, error: QMPError?) -> String {
         let target = arch ?? "this target"
         let history = arch.map { " (" + self.history(definitionsSince, arch: $0, command: "query-cpu-definitions") + ")" } ?? ""
         if let error, case .commandFailed(let reason) = error, reason.errorClass != "CommandNotFound" {
@@ -64,7 +64,7 @@ public enum CPUCommandLimits {
 
     /// The note when this QEMU cannot expand CPU models on `arch`: `commandPresent` when QEMU has
     /// `query-cpu-model-expansion` but does not implement it there (10.1 and later), else it has no such command.
-    public static func expansionNote(arch: String?, version: QEMUVersion, commandPresent: Bool) -> String {
+    package static func expansionNote(arch: String?, version: QEMUVersion, commandPresent: Bool) -> String {
         let target = arch ?? "this target"
         let history = arch.map { self.history(expansionSince, arch: $0, command: "query-cpu-model-expansion") } ?? "unknown target"
         let presence = commandPresent && commandsOnEveryTarget(version)

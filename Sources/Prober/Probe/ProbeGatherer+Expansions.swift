@@ -138,7 +138,7 @@ extension ProbeGatherer {
         return [(name, types.first, answer), (name, fallback, try await expansion(fallback, name: name, props: nil, on: session))]
     }
 
-    /// The per-model expansions shared between ``client`` and the ``helpers``: every session runs twice its
+    /// The per-model expansions shared between ``client`` and the `helpers`: every session runs twice its
     /// in-flight limit of lanes (so its client always has the next command queued when a reply comes), and each
     /// lane takes the next model from one shared queue. A helper whose connection fails gives its model back to the
     /// queue and stops; a failure of the primary session ends the probe as without helpers.

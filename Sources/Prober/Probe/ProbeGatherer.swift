@@ -15,23 +15,23 @@ public struct ProbeGatherer: Sendable {
     /// Models whose expansion to gather (nil: every model QEMU lists).
     public var onlyModels: Set<String>?
     /// The target architecture to assume when QEMU does not answer `query-target` (a replayed session's header).
-    public var archHint: String?
+    package var archHint: String?
     /// Called after each per-model command completes (done, total), for a progress line.
-    public var progress: (@Sendable (Int, Int) -> Void)?
+    package var progress: (@Sendable (Int, Int) -> Void)?
     /// Other sessions of the same QEMU binary and accelerator (other QEMU processes) that take a share of the work:
     /// each closure returns its connected client once that QEMU is ready (nil when it could not start: the others
     /// do its share). The first one asks for the introspection (`query-commands`) while this session asks
     /// for the definitions and the host model; then every session takes the next per-model expansion as soon as it
     /// has room, so a QEMU that starts late or runs slower takes fewer. The gathered probe is the same as with one
     /// session.
-    public var helpers: [@Sendable () async -> QMPClient?] = []
+    package var helpers: [@Sendable () async -> QMPClient?] = []
     /// An introspection shared with the sessions probing the other accelerators of the same QEMU binary (the QAPI
     /// schema is built into the binary): only the first session to need it asks QEMU. Nil: this session asks.
-    public var introspection: SharedIntrospection?
+    package var introspection: SharedIntrospection?
     /// Whether this session only serves as another accelerator's reference (`probe --accel kvm` probes TCG quietly
     /// for `added`/`removed`): it asks for what that needs alone, the target, the definitions and each model's
     /// expansion, and neither the host model nor the accelerator state.
-    public var referenceOnly = false
+    package var referenceOnly = false
     /// Where this session hands its CPU definitions to a quiet reference of the same binary (set on the session
     /// whose reference it is), or, on the reference, where it takes them from instead of asking.
     var sharedDefinitions: SharedDefinitions?
@@ -103,7 +103,7 @@ public struct ProbeGatherer: Sendable {
 
     // MARK: Spread over several sessions
 
-    /// The conversation of ``gather()`` spread over ``helpers`` and ``introspection``: the introspection runs
+    /// The conversation of ``gather()`` spread over `helpers` and `introspection`: the introspection runs
     /// elsewhere (the first helper, or another accelerator's session) while this session asks for the target, the
     /// KVM state and the definitions; the host model (here) and the per-model expansions (shared) start without
     /// waiting for the introspection to say that `query-cpu-model-expansion` exists, and are dropped when it does

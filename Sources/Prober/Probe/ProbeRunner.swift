@@ -26,9 +26,9 @@ public struct ProbeRunner: Sendable {
     public var expandModels = true
     /// Models whose expansions to gather (nil: all).
     public var onlyModels: Set<String>?
-    /// QEMU processes per accelerator when launching (nil: ``automaticWorkers(accelerators:cores:)``). With more
-    /// than one, the first runs the whole conversation and the others start side by side and take a share of the
-    /// per-model expansions (see ``ProbeGatherer/helpers``); the result is the same. A recorded probe uses one.
+    /// QEMU processes per accelerator when launching (nil: one process per core in all, at most 4, at least 1). With
+    /// more than one, the first runs the whole conversation and the others start side by side and take a share of the
+    /// per-model expansions; the result is the same. A recorded probe uses one.
     public var workers: Int?
     /// Progress callback (accelerator, done, total).
     public var progress: (@Sendable (String, Int, Int) -> Void)?
@@ -43,7 +43,7 @@ public struct ProbeRunner: Sendable {
 
     /// The QEMU processes per accelerator chosen when ``workers`` is nil: as many as the cores allow with one
     /// process per core in all (at least 1, at most 4), e.g. 2 for one accelerator on 2 cores, 1 each for two.
-    public static func automaticWorkers(accelerators: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+    package static func automaticWorkers(accelerators: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
         min(4, max(1, cores / max(1, accelerators)))
     }
 
@@ -138,7 +138,7 @@ public struct ProbeRunner: Sendable {
 
     /// The report of `probes`, exactly as ``ProbeReport/compute(probes:source:binary:against:)`` computes it, with
     /// every accelerator's models computed in `parts` slices side by side (see `computeSection(_:reference:parts:)`).
-    public static func computeReport(probes: [AcceleratorProbe], source: String, binary: String? = nil,
+    package static func computeReport(probes: [AcceleratorProbe], source: String, binary: String? = nil,
                                      against: [String: (label: String, probe: AcceleratorProbe)] = [:],
                                      parts: Int = defaultParts) async -> ProbeReport {
         let references = ProbeReference.references(probes, against: against)
@@ -151,7 +151,7 @@ public struct ProbeRunner: Sendable {
     }
 
     /// Slices per accelerator when computing a report: one per core (at most 4).
-    public static var defaultParts: Int { min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+    package static var defaultParts: Int { min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
 
     /// One accelerator's part of the report, its models computed in `parts` slices side by side and put back in
     /// order. Each model's entry depends only on its own definition and expansions, the reference, and the feature

@@ -5,20 +5,20 @@ public struct QEMUFeatureSupport: Sendable, Equatable {
     /// Every command QEMU knows (empty when neither introspection command answered).
     public var commands: Set<String> = []
     /// The expansion types `query-cpu-model-expansion` accepts (`static`, `full`), when the schema says.
-    public var expansionTypes: [String]?
+    package var expansionTypes: [String]?
     /// The members of `CpuDefinitionInfo` (`unavailable-features`, `alias-of`, `deprecated`, ...), when the schema says.
-    public var definitionFields: [String]?
+    package var definitionFields: [String]?
     /// Where the answer came from: `query-qmp-schema`, `query-commands`, or nothing.
     public var source: String = "none"
 
     /// An empty answer (nothing known).
-    public init() {}
+    package init() {}
 
     /// Whether QEMU has `command` (true when nothing is known, so callers try and degrade).
     public func has(_ command: String) -> Bool { commands.isEmpty || commands.contains(command) }
 
     /// Reads a `query-qmp-schema` reply.
-    public init(schema: JSON) {
+    package init(schema: JSON) {
         let entities = schema.arrayValue ?? []
         var byName: [String: JSON] = [:]
         for entity in entities {
@@ -46,7 +46,7 @@ public struct QEMUFeatureSupport: Sendable, Equatable {
     }
 
     /// Reads a `query-commands` reply.
-    public init(commandList: JSON) {
+    package init(commandList: JSON) {
         commands = Set((commandList.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
         source = "query-commands"
     }

@@ -6,11 +6,11 @@ import QMP
 /// One introspection of a QEMU binary (`query-commands`, else `query-qmp-schema`), shared by the sessions that
 /// probe it, one per accelerator: the QAPI schema is built into the binary, so the first session to need it asks
 /// QEMU and the others, greeted by the same QEMU version, take its answer (or ask themselves if it failed).
-public final class SharedIntrospection: Sendable {
+package final class SharedIntrospection: Sendable {
     private let answers = Mutex<[String: Task<(QEMUFeatureSupport, String?), any Error>]>([:])
 
     /// An introspection nobody asked for yet.
-    public init() {}
+    package init() {}
 
     /// The answer for `version`: the one already asked for, else `fetch`'s.
     func value(for version: QEMUVersion,

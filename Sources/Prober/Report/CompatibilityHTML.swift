@@ -1,9 +1,9 @@
 /// One self-contained HTML page (inline CSS, no scripts, nothing fetched) with a matrix of CPU models by hosts
 /// (`baseline`) or by SRC→DST pairs (`compare`): usable cells green, blocked cells red with their blocking
 /// features, missing models grey, unknown ones yellow.
-public enum CompatibilityHTML {
+package enum CompatibilityHTML {
     /// The state of one cell, which is also its CSS class.
-    public enum State: String, Sendable {
+    package enum State: String, Sendable {
         /// The guest could run / the model is usable.
         case usable
         /// Blocked: the cell lists why.
@@ -15,7 +15,7 @@ public enum CompatibilityHTML {
     }
 
     /// The cell colours (CSS hex), also used by the tests to find cells in a screenshot.
-    public static let colors: [State: String] = [
+    package static let colors: [State: String] = [
         .usable: "#b7e4c1", .blocked: "#f4b6ae", .missing: "#d3d3d3", .unknown: "#fbe9a6",
     ]
 
@@ -33,7 +33,7 @@ public enum CompatibilityHTML {
     }
 
     /// The page for a ``CompareReport``: one column per accelerator compared.
-    public static func render(_ report: CompareReport) -> String {
+    package static func render(_ report: CompareReport) -> String {
         let src = report.source, dst = report.destination
         var modelOrder: [String] = []
         var seen = Set<String>()
@@ -77,7 +77,7 @@ public enum CompatibilityHTML {
 
     /// The page for a ``BaselineReport``: per accelerator, models by hosts; beyond `maxColumns` hosts, hosts with
     /// identical columns share one.
-    public static func render(_ report: BaselineReport, maxColumns: Int = 40) -> String {
+    package static func render(_ report: BaselineReport, maxColumns: Int = 40) -> String {
         var tables: [Table] = []
         for accelerator in report.accelerators {
             // Each host's cells, then columns: one per host, or per group of identical hosts when there are many.

@@ -14,19 +14,19 @@ public enum ProbeReference {
     }
 
     /// The label of TCG of the same QEMU, probed and reported too.
-    public static let sameQEMULabel = "tcg in the same QEMU"
+    package static let sameQEMULabel = "tcg in the same QEMU"
     /// The label of TCG of the same QEMU, probed only to be the reference.
-    public static let probedForReferenceLabel = "tcg in the same QEMU, probed as the reference"
+    package static let probedForReferenceLabel = "tcg in the same QEMU, probed as the reference"
 
     /// The accelerator of the same QEMU that `accelerator` is compared against: TCG for a hardware accelerator
     /// (KVM, hvf: what they add on their own, such as KVM's `x2apic` and paravirtual features, is what TCG does not
     /// give), none for TCG itself, which is the reference.
-    public static func accelerator(for accelerator: String) -> String? {
+    package static func accelerator(for accelerator: String) -> String? {
         QEMUTarget.hardwareAccelerators.contains(accelerator) ? "tcg" : nil
     }
 
     /// The kind of a report's reference label (nil: none).
-    public static func kind(of label: String?) -> Kind {
+    package static func kind(of label: String?) -> Kind {
         switch label {
         case nil: return .none
         case sameQEMULabel?: return .sameQEMU
@@ -36,7 +36,7 @@ public enum ProbeReference {
     }
 
     /// Why `accelerator` has no reference, for the outputs that say so.
-    public static func absence(for accelerator: String) -> String {
+    package static func absence(for accelerator: String) -> String {
         if Self.accelerator(for: accelerator) == nil {
             return "no reference: \(accelerator) is the reference of the hardware accelerators (--against FILE compares with another QEMU)"
         }

@@ -22,7 +22,7 @@ extension ProbeReport {
     }
 
     /// Reads a report from a parsed document's node.
-    public init(node json: ParsedJSON.Node, source: String) throws {
+    package init(node json: ParsedJSON.Node, source: String) throws {
         let reader = ReportReader(source: source)
         guard json.isObject else { throw reader.error("", "expected a JSON object (a probe report)") }
         let schema = try reader.string(json["schema"], "schema")

@@ -92,7 +92,7 @@ public struct ProbeReport: Sendable {
 extension ProbeReport {
     /// Computes the report from gathered probes: each accelerator's `added`/`removed` is taken against its
     /// external reference in `against`, else against its reference accelerator of the same QEMU
-    /// (``ProbeReference/accelerator(for:)``: KVM and hvf against TCG).
+    /// (`ProbeReference.accelerator(for:)`: KVM and hvf against TCG).
     public static func compute(probes: [AcceleratorProbe], source: String, binary: String? = nil,
                                against: [String: (label: String, probe: AcceleratorProbe)] = [:]) -> ProbeReport {
         let first = probes.first

@@ -5,7 +5,8 @@
     probe_bench_tools.py reference-commands RECORDING OUT
                                                      from a recorded TCG probe, the commands of the quiet reference that
                                                      `probe --accel kvm` asks (ProbeGatherer.referenceOnly): negotiation,
-                                                     query-target, query-cpu-definitions, each model's static expansion
+                                                     query-target, each model's static expansion (the models are those
+                                                     KVM's session lists: the reference does not ask for them)
     probe_bench_tools.py naive-commands RECORDING OUT
                                                      the naive conversation: negotiation (oob), query-cpu-definitions, then
                                                      every model it lists (aliases too) expanded static and full
@@ -59,7 +60,7 @@ def reference_commands(recording, out):
         command = json.loads(message)
         name = command.get("execute")
         arguments = command.get("arguments") or {}
-        if name in ("qmp_capabilities", "query-target", "query-cpu-definitions") or (
+        if name in ("qmp_capabilities", "query-target") or (
                 name == "query-cpu-model-expansion" and arguments.get("type") == "static"
                 and "props" not in arguments.get("model", {})):
             kept.append(message)
@@ -257,31 +258,35 @@ def table(raw):
     def ratio(value, base):
         return f"{value / base:6.2f}x" if base else "     -"
 
-    def section(title, names, floor_name, naive_name=None):
-        floor, naive = median(floor_name), median(naive_name) if naive_name else None
-        present = [name for name in names if name in times]
+    def section(title, rows, naive_name=None):
+        """rows: (name, the floor it is compared with)."""
+        naive = median(naive_name) if naive_name else None
+        present = [(name, floor) for name, floor in rows if name in times]
         if not present:
             return
         print(f"\n{title}")
-        header = f"  {'peer':<58} {'median s':>9} {'vs floor':>8}"
+        header = f"  {'peer':<62} {'median s':>9} {'vs floor':>8}"
         print(header + (f" {'vs naive':>8}" if naive else ""))
-        for name in present:
+        for name, floor_name in present:
             value = median(name)
-            line = f"  {meta(name):<58} {value:9.4f} {ratio(value, floor):>8}"
+            line = f"  {meta(name):<62} {value:9.4f} {ratio(value, median(floor_name)):>8}"
             if naive:
                 line += f" {ratio(value, naive):>8}"
-            print(line + f"  (n={len(times[name])})")
+            print(line + f"  (n={len(times[name])}" + (f", floor: {floor_name})" if floor_name != name else ")"))
 
     for comment in comments:
         if not comment.startswith("# label "):
             print(comment[2:])
     singles = sorted({name.split("-", 1)[1] for name in times if name.startswith("naive-")})
     for accel in singles:
+        floor = f"floor-{accel}"
         section(f"cold probe, one accelerator ({accel}), fresh QEMU included",
-                [f"naive-{accel}", f"floor-{accel}", f"probe-auto-{accel}", f"qemu.qmp-{accel}"],
-                f"floor-{accel}", f"naive-{accel}")
+                [(f"naive-{accel}", f"naive-{accel}"), (floor, floor), (f"probe-auto-{accel}", floor),
+                 (f"qemu.qmp-{accel}", floor), (f"floor-alone-{accel}", f"floor-alone-{accel}"),
+                 (f"probe-against-{accel}", f"floor-alone-{accel}")],
+                f"naive-{accel}")
     section("cold probe, both accelerators (kvm and tcg), all models",
-            ["floor-both", "probe-w1-all", "probe-w2-all", "qemu.qmp-all"], "floor-both")
+            [(name, "floor-both") for name in ["floor-both", "probe-w1-all", "probe-w2-all", "qemu.qmp-all"]])
     warm = [name for name in times if name.startswith("hit-")]
     if warm:
         print("\nwarm probe (served from the cache), hyperfine")
@@ -293,7 +298,7 @@ def table(raw):
     if realized_names:
         floor_name = next((name for name in realized_names if name.startswith("realized-floor")), None)
         section("guest CPU check --live: reading the realized CPU of a paused guest (QEMU already running)",
-                sorted(realized_names, key=lambda name: (name != floor_name, name)), floor_name)
+                [(name, floor_name) for name in sorted(realized_names, key=lambda name: (name != floor_name, name))])
     if rss:
         print("\npeak RSS, median of the runs (qmp-probe --stats: getrusage of itself, and of the QEMU it reaped)")
         print(f"  {'run':<52} {'self MB':>9} {'QEMU MB':>8}")

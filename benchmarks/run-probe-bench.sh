@@ -128,7 +128,8 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/n
 # monitor on a socketpair), every command line written at once, timed from just before the first QEMU is started to
 # the last reply. The own-commands floors send exactly what qmp-probe sends (recorded with --record --workers 1):
 #   ACCEL        `probe --accel ACCEL`: its own session, and for KVM the quiet reference qmp-probe starts beside it
-#                (TCG: target, definitions, each model's static expansion), the two QEMUs side by side;
+#                (TCG: target, each model's static expansion; it takes the models from KVM's session), the two
+#                QEMUs side by side;
 #   both         `probe` (KVM and TCG reported), the two sessions side by side, TCG without the introspection that
 #                KVM's session asks for both.
 # The naive floor is the conversation a client asking everything would have: negotiation, query-cpu-definitions,
@@ -178,8 +179,8 @@ peer() {  # peer NAME...: qemu.qmp, one conversation after the other
 
 RUNS=()  # "NAME command..." (eval'd)
 if has_part cold; then
-    own="the probe's own commands at once"
-    [[ $ACCEL == kvm ]] && own+=", with its TCG reference side by side"
+    own="own commands at once"
+    [[ $ACCEL == kvm ]] && own+=" (+ TCG reference beside)"
     label "naive-$ACCEL" "naive floor: every model static and full, at once"
     label "floor-$ACCEL" "floor: $own"
     label "probe-auto-$ACCEL" "qmp-probe probe --accel $ACCEL"
@@ -187,6 +188,14 @@ if has_part cold; then
     peer_names=$ACCEL; [[ $ACCEL == kvm ]] && peer_names="kvm reference"
     RUNS+=("naive-$ACCEL floor $ACCEL=${COMMANDS[naive]}" "floor-$ACCEL floor ${FLOOR_OWN[*]}"
            "probe-auto-$ACCEL probe --accel $ACCEL" "qemu.qmp-$ACCEL peer $peer_names")
+    if [[ $ACCEL == kvm ]]; then
+        # The KVM session alone: `--against` a saved KVM result (an upgrade check against the old QEMU's) takes
+        # added/removed from it, so no TCG reference is started.
+        label "floor-alone-$ACCEL" "floor: own commands at once, the $ACCEL session alone"
+        label "probe-against-$ACCEL" "qmp-probe probe --accel $ACCEL --against SAVED (one QEMU)"
+        RUNS+=("floor-alone-$ACCEL floor $ACCEL=${COMMANDS[$ACCEL]}"
+               "probe-against-$ACCEL probe --accel $ACCEL --against $WORK/report-$ACCEL.json")
+    fi
 fi
 if has_part both && ((KVM)); then
     label floor-both "floor: both conversations at once, side by side"

@@ -28,13 +28,16 @@ extension ProbeReference {
 
     /// A probe whose definitions are the section's model names (all a reference is asked for) and whose every
     /// expanded model turns on its `enabled` features (the same expansion serves as static and full, whichever the
-    /// target reads).
+    /// target reads). Every expansion lists the same properties, every feature any model enables, in one order, as
+    /// QEMU's expansions do: the report reads them in one pass each (`EnabledFeatureReader`).
     static func probe(of section: ProbeReport.Accelerator, in report: ProbeReport) -> AcceleratorProbe {
         var probe = AcceleratorProbe(accelerator: section.name, version: report.version, arch: report.arch)
         probe.definitions = section.models.compactMap { CPUDefinition(["name": .string($0.name)]) }
+        let features = Set(section.models.flatMap { $0.enabled ?? [] }).sorted()
         for model in section.models {
             guard let enabled = model.enabled else { continue }
-            let expansion = CPUModelExpansion(model: model.name, props: JSONObject(enabled.map { ($0, JSON.bool(true)) }))
+            let on = Set(enabled)
+            let expansion = CPUModelExpansion(model: model.name, props: JSONObject(features.map { ($0, JSON.bool(on.contains($0))) }))
             probe.expansions[model.name] = AcceleratorProbe.ModelExpansions(staticExpansion: expansion, fullExpansion: expansion)
         }
         return probe

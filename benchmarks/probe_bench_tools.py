@@ -282,11 +282,12 @@ def table(raw):
         floor = f"floor-{accel}"
         section(f"cold probe, one accelerator ({accel}), fresh QEMU included",
                 [(f"naive-{accel}", f"naive-{accel}"), (floor, floor), (f"probe-auto-{accel}", floor),
-                 (f"qemu.qmp-{accel}", floor), (f"floor-alone-{accel}", f"floor-alone-{accel}"),
+                 (f"qemu.qmp-{accel}", floor), (f"old-auto-{accel}", floor),
+                 (f"floor-alone-{accel}", f"floor-alone-{accel}"),
                  (f"probe-against-{accel}", f"floor-alone-{accel}")],
                 f"naive-{accel}")
     section("cold probe, both accelerators (kvm and tcg), all models",
-            [(name, "floor-both") for name in ["floor-both", "probe-w1-all", "probe-w2-all", "qemu.qmp-all"]])
+            [(name, "floor-both") for name in ["floor-both", "probe-w1-all", "probe-w2-all", "qemu.qmp-all", "old-w1-all"]])
     warm = [name for name in times if name.startswith("hit-")]
     if warm:
         print("\nwarm probe (served from the cache), hyperfine")

@@ -20,7 +20,7 @@
 # SWIFT_BIN (/opt/swift/usr/bin when present), ACCEL (the one-accelerator runs: kvm when /dev/kvm is usable,
 # else tcg), BUILD (static: `--static-swift-stdlib`, as a release would ship; dynamic: the default `swift build`),
 # PARTS ("cold both warm realized rss": which parts run), SCRATCH (the build directory: .build-bench-static or
-# .build-bench).
+# .build-bench), OLD_PROBE (another qmp-probe executable, e.g. an earlier commit's release build, run beside this one).
 #
 # Each repetition runs every cold peer once, in an order that rotates, so that drift on a shared machine hits
 # them all. The raw lines and the table are also written to benchmarks/results/ (git-ignored).
@@ -169,6 +169,7 @@ done
 FLOOR_END=
 floor() { FLOOR_END=$("$PYTHON" "$TOOLS" floor "$QEMU_PATH" "$@"); }
 probe() { "$PROBE" probe --no-cache --json "$@" >/dev/null; }
+old() { "$OLD_PROBE" probe --no-cache --json "$@" >/dev/null; }
 peer() {  # peer NAME...: qemu.qmp, one conversation after the other
     local arguments=() name
     for name in "$@"; do
@@ -197,6 +198,12 @@ if has_part cold; then
                "probe-against-$ACCEL probe --accel $ACCEL --against $WORK/report-$ACCEL.json")
     fi
 fi
+if [[ -n ${OLD_PROBE:-} ]] && has_part cold; then
+    # Another build of qmp-probe (an earlier commit), to show a change's effect in the same run.
+    [[ -x $OLD_PROBE ]] || die "OLD_PROBE=$OLD_PROBE is not an executable"
+    label "old-auto-$ACCEL" "the earlier qmp-probe (OLD_PROBE) probe --accel $ACCEL"
+    RUNS+=("old-auto-$ACCEL old --accel $ACCEL")
+fi
 if has_part both && ((KVM)); then
     label floor-both "floor: both conversations at once, side by side"
     label probe-w1-all "qmp-probe probe (kvm and tcg, 1 QEMU each: the default here)"
@@ -204,6 +211,10 @@ if has_part both && ((KVM)); then
     label qemu.qmp-all "qemu.qmp, kvm then tcg"
     RUNS+=("floor-both floor kvm=${COMMANDS[kvm]} tcg=${COMMANDS[tcg-shared]}")
     RUNS+=("probe-w1-all probe --workers 1" "probe-w2-all probe --workers 2" "qemu.qmp-all peer kvm tcg-shared")
+    if [[ -n ${OLD_PROBE:-} ]]; then
+        label old-w1-all "the earlier qmp-probe (OLD_PROBE) probe"
+        RUNS+=("old-w1-all old --workers 1")
+    fi
 fi
 
 if ((${#RUNS[@]})); then

@@ -199,8 +199,15 @@ if has_part cold; then
     fi
 fi
 if [[ -n ${OLD_PROBE:-} ]] && has_part cold; then
-    # Another build of qmp-probe (an earlier commit), to show a change's effect in the same run.
+    # Another build of qmp-probe (an earlier commit), to show a change's effect in the same run; both must print
+    # the same reports, byte for byte, live.
     [[ -x $OLD_PROBE ]] || die "OLD_PROBE=$OLD_PROBE is not an executable"
+    for arguments in "--accel $ACCEL --json" "--json" ""; do
+        # shellcheck disable=SC2086 # the arguments are words
+        cmp -s <("$OLD_PROBE" probe --no-cache $arguments) <("$PROBE" probe --no-cache $arguments) \
+            || die "OLD_PROBE and this build print different reports for 'probe $arguments'"
+    done
+    echo "# OLD_PROBE $OLD_PROBE: the same reports as this build (probe --accel $ACCEL --json, probe --json, probe)" >>"$RAW"
     label "old-auto-$ACCEL" "the earlier qmp-probe (OLD_PROBE) probe --accel $ACCEL"
     RUNS+=("old-auto-$ACCEL old --accel $ACCEL")
 fi

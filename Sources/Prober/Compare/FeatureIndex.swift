@@ -1,4 +1,4 @@
-/// Numbers CPU feature names across hosts and QEMU versions so that feature sets become bitsets (``FeatureSet``).
+/// Numbers CPU feature names across hosts and QEMU versions so that feature sets become bitsets (`FeatureSet`).
 ///
 /// Names are matched by ``FeatureNames`` normalization (lowercase, `_` and `.` read as `-`) after the target's true
 /// aliases (x86: `pclmuldq` is `pclmulqdq`, `sse3` is `pni`; see ``QEMUTarget/featureAliases``), so `sse4_1` from an old QEMU and `sse4.1` from a new one

@@ -1,5 +1,5 @@
 /// The same guest realized by two QEMUs (the source, where it runs or ran, and the destination it moves to), per
-/// machine type, with every difference named and explained (``GuestABIComparison``).
+/// machine type, with every difference named and explained (`GuestABIComparison`).
 public struct GuestABIReport: Sendable {
     /// One machine type: both realizations and their differences, or why the destination cannot realize it.
     package struct Pair: Sendable {

@@ -4,13 +4,13 @@ import QMP
 public enum FeatureCause: String, Sendable, Codable, CaseIterable {
     /// The user's own request (an explicit `+f`/`-f`).
     case userRequest = "user-request"
-    /// The accelerator's own defaults (``AcceleratorDefaults``).
+    /// The accelerator's own defaults (`AcceleratorDefaults`).
     case acceleratorDefault = "accelerator-default"
-    /// A machine-type compatibility property (``MachineCompat``).
+    /// A machine-type compatibility property (`MachineCompat`).
     case machineCompat = "machine-type-compat"
     /// The host (or accelerator) cannot provide it: QEMU filters it out.
     case hostFiltering = "host-filtering"
-    /// QEMU derives it from the guest's topology (``TopologyDerivedFeatures``).
+    /// QEMU derives it from the guest's topology (`TopologyDerivedFeatures`).
     case topology = "topology"
     /// QEMU changed it for a reason none of the above explains (a feature dependency, a model quirk).
     case unexplained = "unexplained"

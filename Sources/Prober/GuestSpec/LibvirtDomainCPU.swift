@@ -72,8 +72,8 @@ public struct LibvirtDomainCPU: Sendable, Equatable {
     /// Whether a policy turns the feature on (`require`, `force`, `optional`).
     package static func enables(policy: String) -> Bool { ["require", "force", "optional"].contains(policy) }
 
-    /// The QEMU spec for `accelerator`: the model (``qemuModel(accelerator:)``) and the features, QEMU's spellings
-    /// (`optional` kept as ``CPUSpec/Request/optional``).
+    /// The QEMU spec for `accelerator`: the model (`qemuModel(accelerator:)`) and the features, QEMU's spellings
+    /// (`optional` kept as `CPUSpec/Request/optional`).
     public func spec(accelerator: String) -> CPUSpec {
         CPUSpec(model: qemuModel(accelerator: accelerator), features: features.map { feature in
             let request: CPUSpec.Request = feature.policy == "optional" ? .optional : (Self.enables(policy: feature.policy) ? .on : .off)

@@ -1,18 +1,18 @@
 /// The configurations `--format` prints: a CPU in one platform's own spelling, ready to paste or apply.
 public enum PlatformFormat: String, Sendable, CaseIterable {
-    /// libvirt's domain `<cpu>` (``LibvirtCPUFormat``).
+    /// libvirt's domain `<cpu>` (`LibvirtCPUFormat`).
     case libvirt
     /// QEMU's `-cpu` argument.
     case qemu
-    /// OpenStack Nova's `[libvirt]` section of `nova.conf` (``NovaCPUFormat``).
+    /// OpenStack Nova's `[libvirt]` section of `nova.conf` (`NovaCPUFormat`).
     case nova
-    /// KubeVirt's `spec.domain.cpu` of a VirtualMachine (``KubeVirtCPUFormat``).
+    /// KubeVirt's `spec.domain.cpu` of a VirtualMachine (`KubeVirtCPUFormat`).
     case kubevirt
-    /// The node labels KubeVirt's node-labeller derives (``KubeVirtNodeLabels``).
+    /// The node labels KubeVirt's node-labeller derives (`KubeVirtNodeLabels`).
     case kubevirtLabels = "kubevirt-labels"
-    /// Proxmox VE's custom model in `/etc/pve/virtual-guest/cpu-models.conf` (``ProxmoxCPUFormat``).
+    /// Proxmox VE's custom model in `/etc/pve/virtual-guest/cpu-models.conf` (`ProxmoxCPUFormat`).
     case proxmox
-    /// Incus's cluster-group CPU baseline and flags (``IncusCPUFormat``).
+    /// Incus's cluster-group CPU baseline and flags (`IncusCPUFormat`).
     case incus
 
     /// The names `--format` takes.

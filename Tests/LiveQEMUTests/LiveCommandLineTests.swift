@@ -28,17 +28,20 @@ struct LiveCommandLineTests {
         return result.outcome
     }
 
+    /// What `cpu qemu64 --accel tcg` predicts: exactly what it asks (nothing unavailable, no TCG default).
+    static let qemu64Exact = [
+        "...: qemu64",
+        "(predicted from expansions; --live starts a paused guest to verify)",
+        "",
+        "added by QEMU (0):",
+        "  none",
+        "dropped (0):",
+        "  none",
+    ]
+
     @Test("cpu: exit status 0 when the guest gets exactly what it asks (qemu64 under TCG: nothing unavailable, no TCG default)")
     func cpuExact() async throws {
-        try await Self.check(CommandLineCase(["cpu", "qemu64", "--accel", "tcg"], exit: 0, stdout: [
-            "...: qemu64",
-            "(predicted from expansions; --live starts a paused guest to verify)",
-            "",
-            "added by QEMU (0):",
-            "  none",
-            "dropped (0):",
-            "  none",
-        ]))
+        try await Self.check(CommandLineCase(["cpu", "qemu64", "--accel", "tcg"], exit: 0, stdout: Self.qemu64Exact))
     }
 
     @Test("cpu --live on two machine types under KVM, as in the README: the lines that do not depend on the host CPU",
@@ -143,15 +146,7 @@ struct LiveCommandLineTests {
         CommandLineCase(["probe", "--connect", "127.0.0.1:{PORT}", "--json"], exit: 0, stdout: [
             #"{"schema":"qmp-probe/probe-report/1",...,"source":"monitor tcp:127.0.0.1:{PORT}","accelerators":{"tcg":...}"#,
         ]),
-        CommandLineCase(["cpu", "qemu64", "--connect", "unix:{SOCKET}", "--accel", "tcg"], exit: 0, stdout: [
-            "QEMU ... x86_64, tcg: qemu64",
-            "(predicted from expansions; --live starts a paused guest to verify)",
-            "",
-            "added by QEMU (0):",
-            "  none",
-            "dropped (0):",
-            "  none",
-        ]),
+        CommandLineCase(["cpu", "qemu64", "--connect", "unix:{SOCKET}", "--accel", "tcg"], exit: 0, stdout: qemu64Exact),
         CommandLineCase(["cpu", "NoSuchModel", "--connect", "127.0.0.1:{PORT}", "--accel", "tcg"], exit: 2, stderr: [
             "qmp-probe: unknown CPU model 'NoSuchModel'...",
         ]),

@@ -389,11 +389,13 @@ final class FakeQMPServer: QMPServerScript, @unchecked Sendable {
 }
 
 extension QMPClient.Configuration {
-    /// Defaults for tests against ``FakeQMPServer``: bounded waits everywhere.
+    /// Defaults for tests against ``FakeQMPServer`` and ``InMemoryQMPServer``: bounded waits everywhere, generous ones
+    /// (an in-memory script and the client's tasks share the cooperative pool, which the whole suite's tests can hold
+    /// for tens of seconds on 2 cores).
     static func forTests(_ change: (inout QMPClient.Configuration) -> Void = { _ in }) -> QMPClient.Configuration {
         var configuration = QMPClient.Configuration()
-        configuration.commandTimeout = .seconds(20)
-        configuration.connectTimeout = .seconds(10)
+        configuration.commandTimeout = .seconds(60)
+        configuration.connectTimeout = .seconds(30)
         configuration.logger.logLevel = .error
         change(&configuration)
         return configuration

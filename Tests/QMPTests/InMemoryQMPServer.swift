@@ -16,10 +16,15 @@ final class InMemoryQMPServer: QMPServerScript, @unchecked Sendable {
     /// How long any one wait of the script (for the client, or for the test) may last.
     let ioTimeout: Duration
 
+    /// The default ``ioTimeout``: a "no hang" bound above the client's own timeouts (`forTests`); the script runs on
+    /// the cooperative pool, which the whole suite's tests can hold for tens of seconds.
+    static let defaultIOTimeout: Duration = .seconds(90)
+
     private let lock = NSLock()
     // The server's bytes, framed for the client (the transport's inbound messages).
     private let clientParser: JSONStreamParser
     private var toClient: AsyncThrowingStream<QMPInboundMessage, any Error>.Continuation?
+    private var receive: (@Sendable (QMPInboundMessage) -> Void)?
     private var unread: [[UInt8]] = []
     private var serverClosed = false
     private var clientEnded = false
@@ -38,7 +43,7 @@ final class InMemoryQMPServer: QMPServerScript, @unchecked Sendable {
 
     /// A server running `script` in a task of its own; the client's messages are limited as `SocketTransport` limits
     /// them (`maxMessageSize`, `maxDepth`).
-    init(ioTimeout: Duration = .seconds(FakeQMPServer.defaultIOTimeout), maxMessageSize: Int = 10 << 20, maxDepth: Int = 128,
+    init(ioTimeout: Duration = InMemoryQMPServer.defaultIOTimeout, maxMessageSize: Int = 10 << 20, maxDepth: Int = 128,
          script: @escaping @Sendable (InMemoryQMPServer) async throws -> Void) {
         self.ioTimeout = ioTimeout
         clientParser = JSONStreamParser(maxMessageSize: maxMessageSize, maxDepth: maxDepth)
@@ -64,8 +69,20 @@ final class InMemoryQMPServer: QMPServerScript, @unchecked Sendable {
         let server: InMemoryQMPServer
 
         func run(_ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws {
+            try await run(direct: nil, body)
+        }
+
+        /// Hands each message to `receive` from the script's `send`, as `SocketTransport` does from its event loop:
+        /// the client takes a reply without waiting for a thread of the cooperative pool.
+        func run(receive: @escaping @Sendable (QMPInboundMessage) -> Void,
+                 _ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws {
+            try await run(direct: receive, body)
+        }
+
+        private func run(direct: (@Sendable (QMPInboundMessage) -> Void)?,
+                         _ body: @escaping @Sendable (QMPInbound, QMPOutbound) async throws -> Void) async throws {
             let (stream, continuation) = AsyncThrowingStream.makeStream(of: QMPInboundMessage.self)
-            server.attach(continuation)
+            server.attach(continuation, receive: direct)
             let iterator = IteratorBox(stream.makeAsyncIterator())
             let outbound = QMPOutbound(send: { [server] in server.received($0) }, close: { [server] in server.clientHungUp() })
             defer { server.clientHungUp() }
@@ -74,12 +91,26 @@ final class InMemoryQMPServer: QMPServerScript, @unchecked Sendable {
     }
 
     /// The client connected: what the script sent before is delivered now.
-    private func attach(_ continuation: AsyncThrowingStream<QMPInboundMessage, any Error>.Continuation) {
-        lock.withLock {
+    private func attach(_ continuation: AsyncThrowingStream<QMPInboundMessage, any Error>.Continuation,
+                        receive: (@Sendable (QMPInboundMessage) -> Void)?) {
+        deliver(lock.withLock {
             toClient = continuation
-            for bytes in unread where !clientEnded { frameForClient(bytes) }
+            self.receive = receive
+            let messages = unread.flatMap { clientEnded ? [] : frameForClient($0) }
             unread = []
             if serverClosed { endForClient() }
+            return messages
+        })
+    }
+
+    /// Gives `messages` to the client (never with the lock held: the client may send from `receive`).
+    private func deliver(_ messages: [QMPInboundMessage]) {
+        guard !messages.isEmpty else { return }
+        let (direct, stream) = lock.withLock { (receive, toClient) }
+        if let direct {
+            messages.forEach(direct)
+        } else {
+            messages.forEach { stream?.yield($0) }
         }
     }
 
@@ -106,17 +137,22 @@ final class InMemoryQMPServer: QMPServerScript, @unchecked Sendable {
         wake()
     }
 
-    /// Frames `bytes` into messages for the client (lock held); bad JSON ends the connection as the socket's framing
-    /// does: the client's inbound fails with `protocolError`, and the connection closes.
-    private func frameForClient(_ bytes: [UInt8]) {
-        guard let toClient else { return unread.append(bytes) }
+    /// Frames `bytes` into the messages for the client (lock held; ``deliver(_:)`` gives them); bad JSON ends the
+    /// connection as the socket's framing does: the client's inbound fails with `protocolError`, and it closes.
+    private func frameForClient(_ bytes: [UInt8]) -> [QMPInboundMessage] {
+        guard let toClient else {
+            unread.append(bytes)
+            return []
+        }
+        var messages: [QMPInboundMessage] = []
         do {
-            try clientParser.feed(bytes) { json, text in toClient.yield(QMPInboundMessage(json: json, text: Array(text))) }
+            try clientParser.feed(bytes) { json, text in messages.append(QMPInboundMessage(json: json, text: Array(text))) }
         } catch {
             clientEnded = true
             clientClosed = true
             toClient.finish(throwing: QMPError.protocolError("\(error)"))
         }
+        return messages
     }
 
     /// Ends the client's inbound (lock held): cleanly, or with the connection ended in the middle of a message.
@@ -178,12 +214,12 @@ final class InMemoryQMPServer: QMPServerScript, @unchecked Sendable {
         let bytes = Array(text.utf8)
         let size = max(1, chunkSize ?? bytes.count)
         for start in stride(from: 0, to: bytes.count, by: size) {
-            let delivered = lock.withLock { () -> Bool in
-                guard !serverClosed, !clientClosed else { return false }
-                frameForClient(Array(bytes[start..<min(start + size, bytes.count)]))
-                return true
+            let messages = lock.withLock { () -> [QMPInboundMessage]? in
+                guard !serverClosed, !clientClosed else { return nil }
+                return frameForClient(Array(bytes[start..<min(start + size, bytes.count)]))
             }
-            guard delivered else { throw FakeServerError("write after the end of the connection") }
+            guard let messages else { throw FakeServerError("write after the end of the connection") }
+            deliver(messages)
             if pause > 0, start + size < bytes.count { try await Task.sleep(for: .seconds(pause)) }
         }
     }
@@ -321,7 +357,7 @@ final class InMemoryQMPServer: QMPServerScript, @unchecked Sendable {
 /// script, and records the server's failures as issues (even when `body` throws).
 func withInMemoryServer(
     configuration: QMPClient.Configuration = .forTests(),
-    ioTimeout: Duration = .seconds(FakeQMPServer.defaultIOTimeout),
+    ioTimeout: Duration = InMemoryQMPServer.defaultIOTimeout,
     sourceLocation: SourceLocation = #_sourceLocation,
     script: @escaping @Sendable (InMemoryQMPServer) async throws -> Void,
     _ body: (QMPClient, InMemoryQMPServer) async throws -> Void

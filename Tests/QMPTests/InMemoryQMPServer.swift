@@ -3,12 +3,12 @@ import Testing
 
 @testable import QMP
 
-/// A scripted QMP server held in memory, for client tests where the socket adds nothing: no socket, no thread.
+/// A scripted QMP server held in memory, for client tests where the socket adds nothing: no socket, no blocking I/O.
 ///
 /// ``transport`` is the client's side, a `QMPTransport` over two in-memory byte streams: what the script sends is
 /// framed for the client by the same `JSONStreamParser` as `SocketTransport`'s (its limits, a message cut by the end
 /// of the connection), and what the client sends is parsed for the script. The script is a task that drives the
-/// server's side with `async` calls mirroring ``FakeQMPServer``'s; every wait is bounded (``ioTimeout``), so a script
+/// server's side with `async` calls mirroring ``FakeQMPServer``'s, on ``ScriptExecutor``; every wait is bounded (``ioTimeout``), so a script
 /// that waits for something the client never sends ends with a recorded failure instead of hanging. The server's side
 /// is closed when the script returns or throws. Failures (a thrown error, an unexpected command, ``check(_:_:)``, a
 /// command that is not compact CRLF-terminated JSON) are recorded and returned by ``finish()``.
@@ -47,7 +47,7 @@ final class InMemoryQMPServer: QMPServerScript, @unchecked Sendable {
          script: @escaping @Sendable (InMemoryQMPServer) async throws -> Void) {
         self.ioTimeout = ioTimeout
         clientParser = JSONStreamParser(maxMessageSize: maxMessageSize, maxDepth: maxDepth)
-        self.script = Task { [self] in
+        self.script = Task(executorPreference: ScriptExecutor.shared) { [self] in
             do {
                 try await script(self)
             } catch {
@@ -327,7 +327,7 @@ final class InMemoryQMPServer: QMPServerScript, @unchecked Sendable {
                 }
                 let id = nextWaiter
                 nextWaiter += 1
-                waiters[id] = (continuation, Task { [self] in
+                waiters[id] = (continuation, Task(executorPreference: ScriptExecutor.shared) { [self] in
                     try? await Task.sleep(for: remaining)
                     wake(id)
                 })
@@ -350,6 +350,37 @@ final class InMemoryQMPServer: QMPServerScript, @unchecked Sendable {
             if id == nil { waiter.deadline.cancel() }
             waiter.continuation.resume()
         }
+    }
+}
+
+/// The executor of the in-memory servers' scripts: one thread, off the cooperative pool, which the whole suite's tests
+/// can hold for tens of seconds on 2 cores (a script starved there missed the client's 60 s timeout). It runs the
+/// scripts' jobs in turn and never blocks on I/O; the client and the test stay on the pool.
+final class ScriptExecutor: TaskExecutor, @unchecked Sendable {
+    static let shared = ScriptExecutor()
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+
+    private init() {
+        let thread = Thread { [self] in
+            while true {
+                condition.lock()
+                while jobs.isEmpty { condition.wait() }
+                let job = jobs.removeFirst()
+                condition.unlock()
+                job.runSynchronously(on: asUnownedTaskExecutor())
+            }
+        }
+        thread.name = "InMemoryQMPServer scripts"
+        thread.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
     }
 }
 

@@ -53,39 +53,31 @@ struct BaselineCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Bad option values are errors like any other bad input: exit status 2.
-        guard !results.isEmpty else { throw ProbeExit.fail("give at least one host result") }
-        guard ["kvm", "tcg", "all"].contains(accel) else { throw ProbeExit.fail("--accel must be kvm, tcg or all, not '\(accel)'") }
+        guard !results.isEmpty else { throw CommandFailure("give at least one host result") }
+        guard ["kvm", "tcg", "all"].contains(accel) else { throw CommandFailure("--accel must be kvm, tcg or all, not '\(accel)'") }
         guard let rule = BaselineReport.ModelRule(rawValue: rule) else {
-            throw ProbeExit.fail("--rule must be libvirt or usable-as-is, not '\(self.rule)'")
+            throw CommandFailure("--rule must be libvirt or usable-as-is, not '\(self.rule)'")
         }
         let platform = try format.map { name in
-            guard let format = PlatformFormat(rawValue: name) else { throw ProbeExit.fail("--format must be one of \(PlatformFormat.names), not '\(name)'") }
+            guard let format = PlatformFormat(rawValue: name) else { throw CommandFailure("--format must be one of \(PlatformFormat.names), not '\(name)'") }
             return format
         }
         if labelDrift && (results.count != 2 || platform != nil || json) {
-            throw ProbeExit.fail("--label-drift takes exactly two results (before and after) and no --format or --json")
+            throw CommandFailure("--label-drift takes exactly two results (before and after) and no --format or --json")
         }
-        let report: BaselineReport
-        let hosts: [HostResult]
-        do {
-            let spec = try CPUSpecOption.read(cpu: cpu, domain: domain)
-            let paths = try HostResultLoader.expandDirectories(results)
-            guard !paths.isEmpty else { throw ProberError.invalidInput("no host results in \(results.joined(separator: ", ")) (an empty fleet)") }
-            hosts = try await HostResultLoader.loadAll(paths)
-            report = try FleetBaseline.compute(hosts: hosts, accelerators: accel == "all" ? nil : [accel],
+        let spec = try CPUSpecOption.read(cpu: cpu, domain: domain)
+        let paths = try HostResultLoader.expandDirectories(results)
+        guard !paths.isEmpty else { throw ProberError.invalidInput("no host results in \(results.joined(separator: ", ")) (an empty fleet)") }
+        let hosts = try await HostResultLoader.loadAll(paths)
+        let report = try FleetBaseline.compute(hosts: hosts, accelerators: accel == "all" ? nil : [accel],
                                                models: model.isEmpty ? nil : model, rule: rule, cpu: spec)
-            if labelDrift {
-                let drift = try KubeVirtNodeLabels.drift(from: hosts[0], to: hosts[1])
-                print(KubeVirtNodeLabels.driftYAML(drift, from: hosts[0].label, to: hosts[1].label), terminator: "")
-                if !drift.appeared.isEmpty || !drift.disappeared.isEmpty { throw ExitCode(1) }
-                return
-            }
-            if let html { try OutputFile.write(CompatibilityHTML.render(report), to: html) }
-        } catch let error as ProberError {
-            throw ProbeExit.fail(error.description)
-        } catch let error as QMPError {
-            throw ProbeExit.fail(error.description)
+        if labelDrift {
+            let drift = try KubeVirtNodeLabels.drift(from: hosts[0], to: hosts[1])
+            print(KubeVirtNodeLabels.driftYAML(drift, from: hosts[0].label, to: hosts[1].label), terminator: "")
+            if !drift.appeared.isEmpty || !drift.disappeared.isEmpty { throw ExitCode(1) }
+            return
         }
+        if let html { try OutputFile.write(CompatibilityHTML.render(report), to: html) }
         if let platform {
             try PlatformOutputOption.print(platform, report: report, hosts: hosts)
             return

@@ -39,14 +39,7 @@ struct CPUCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Accelerator: kvm or tcg (default: the domain's type (kvm; qemu is tcg), else kvm when /dev/kvm is usable).")
     var accel: String?
 
-    @Option(name: .long, help: "The QEMU binary (default: qemu-system-<host arch> on PATH).")
-    var qemu: String?
-
-    @Option(name: .long, help: "Predict from a running monitor instead of starting QEMU.")
-    var socket: String?
-
-    @Option(name: .long, help: "Predict from a recording (ours or libvirt's .replies).")
-    var replay: String?
+    @OptionGroup var source: SourceOptions
 
     @Option(name: .long, help: "Record the prediction session to FILE; with --to/--from, the local guest's session (one file per machine type).")
     var record: String?
@@ -66,95 +59,90 @@ struct CPUCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the JSON result (schemas/cpu-check.schema.json; with --to/--from schemas/guest-abi.schema.json).")
     var json = false
 
-    @Option(name: .long, help: "Seconds to wait for each QMP reply.")
-    var timeout: Double = 60
-
     func validate() throws {
         if spec != nil && domain != nil { throw ValidationError("give SPEC or --domain FILE, not both") }
         if spec == nil && domain == nil && to == nil && from == nil { throw ValidationError("give SPEC or --domain FILE (one of them)") }
-        if socket != nil && replay != nil { throw ValidationError("give at most one of --socket and --replay") }
-        if record != nil && (socket != nil || replay != nil) { throw ValidationError("--record works when qmp-probe starts QEMU itself") }
-        if live && (socket != nil || replay != nil) { throw ValidationError("--live starts QEMU itself: it cannot be used with --socket or --replay") }
-        if (to != nil || from != nil) && (socket != nil || replay != nil) {
-            throw ValidationError("--to and --from realize the guest: they cannot be used with --socket or --replay")
+        // A running monitor or a recording predicts only: what starts QEMU itself cannot use them.
+        let monitors: [SourceOptions.Name] = [.socket, .connect, .replay]
+        if record != nil { try source.reject(monitors, by: "cpu --record", because: "it records a QEMU that qmp-probe starts itself") }
+        if live { try source.reject(monitors, by: "cpu --live", because: "it starts QEMU itself (a paused guest per machine type)") }
+        if to != nil || from != nil {
+            try source.reject(monitors, by: "cpu --to/--from", because: "they realize the guest, starting QEMU itself")
         }
         if let accel, !["kvm", "tcg"].contains(accel) { throw ValidationError("--accel must be kvm or tcg") }
         if xml && json { throw ValidationError("give at most one of --xml and --json") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 
     func run() async throws {
-        do {
-            let topology = try smp.map(SMPTopology.init(parsing:))
-            let guestDomain = try domain.map(LibvirtDomain.init(path:))
-            if let domain, guestDomain?.cpu == nil { throw ProberError.invalidInput("\(domain): no <cpu> element") }
-            // --accel wins over the domain's type, as --machine and --smp win over the domain's.
-            let explicitAccelerator = accel ?? guestDomain?.accelerator
-            if let explicitAccelerator, !["kvm", "tcg"].contains(explicitAccelerator) {
-                throw ProberError.invalidInput("the domain's type '\(guestDomain?.type ?? "")' selects \(explicitAccelerator): only kvm and tcg guests are realized here")
-            }
-            let machines = machine.isEmpty ? (guestDomain?.machine.map { [$0] } ?? []) : machine
-            let guestTopology = topology ?? guestDomain?.topology
-            if to != nil || from != nil {
-                try await compareGuests(accelerator: explicitAccelerator, machines: machines, topology: guestTopology,
-                                        domain: guestDomain)
-                return
-            }
-            let accelerator = explicitAccelerator ?? QEMUBinary.defaultAccelerator
-            if accelerator == "kvm", socket == nil, replay == nil, !QEMUBinary.kvmUsable {
-                throw ProberError.invalidInput("--accel kvm: /dev/kvm is not usable here")
-            }
-            var cpuSpec: CPUSpec
-            var optional: Set<String> = []
-            var check: String?
-            if let cpu = guestDomain?.cpu {
-                cpuSpec = cpu.spec(accelerator: accelerator)
-                optional = cpu.optionalFeatures
-                check = cpu.check
-            } else {
-                cpuSpec = try CPUSpec(parsing: spec!)
-            }
-            let source: GuestCPUChecker.Source
-            if let socket { source = .monitor(.unix(path: socket)) }
-            else if let replay { source = .replay(path: replay) }
-            else { source = .launch(binary: qemu) }
-            var checker = GuestCPUChecker(source: source, accelerator: accelerator)
-            checker.live = live
-            checker.machines = machines.isEmpty ? [nil] : machines.map { $0 }
-            checker.topology = guestTopology
-            checker.optional = optional
-            checker.check = check
-            checker.recordPath = record
-            checker.timeout = .milliseconds(Int64(timeout * 1000))
-            let result = try await checker.run(spec: cpuSpec)
-            if json { print(result.json.serialized()) }
-            else if xml { print(result.updatedXML) }
-            else { print(result.text, terminator: "") }
-            if !result.exact { throw ExitCode(1) }
-        } catch let error as ProberError {
-            throw ProbeExit.fail(error.description)
+        let topology = try smp.map(SMPTopology.init(parsing:))
+        let guestDomain = try domain.map(LibvirtDomain.init(path:))
+        if let domain, guestDomain?.cpu == nil { throw ProberError.invalidInput("\(domain): no <cpu> element") }
+        // --accel wins over the domain's type, as --machine and --smp win over the domain's.
+        let explicitAccelerator = accel ?? guestDomain?.accelerator
+        if let explicitAccelerator, !["kvm", "tcg"].contains(explicitAccelerator) {
+            throw ProberError.invalidInput("the domain's type '\(guestDomain?.type ?? "")' selects \(explicitAccelerator): only kvm and tcg guests are realized here")
         }
+        let machines = machine.isEmpty ? (guestDomain?.machine.map { [$0] } ?? []) : machine
+        let guestTopology = topology ?? guestDomain?.topology
+        if to != nil || from != nil {
+            try await compareGuests(accelerator: explicitAccelerator, machines: machines, topology: guestTopology,
+                                    domain: guestDomain)
+            return
+        }
+        let accelerator = explicitAccelerator ?? QEMUBinary.defaultAccelerator
+        if accelerator == "kvm", !source.talksToRunningQEMUOrRecording, !QEMUBinary.kvmUsable {
+            throw ProberError.invalidInput("--accel kvm: /dev/kvm is not usable here")
+        }
+        var cpuSpec: CPUSpec
+        var optional: Set<String> = []
+        var check: String?
+        if let cpu = guestDomain?.cpu {
+            cpuSpec = cpu.spec(accelerator: accelerator)
+            optional = cpu.optionalFeatures
+            check = cpu.check
+        } else {
+            cpuSpec = try CPUSpec(parsing: spec!)
+        }
+        let checkerSource: GuestCPUChecker.Source
+        switch source.source {
+        case .launch(let binary): checkerSource = .launch(binary: binary)
+        case .monitor(let endpoint): checkerSource = .monitor(endpoint)
+        case .replay(let path, let mode): checkerSource = .replay(path: path, mode: mode)
+        }
+        var checker = GuestCPUChecker(source: checkerSource, accelerator: accelerator)
+        checker.live = live
+        checker.machines = machines.isEmpty ? [nil] : machines.map { $0 }
+        checker.topology = guestTopology
+        checker.optional = optional
+        checker.check = check
+        checker.recordPath = record
+        checker.timeout = source.timeoutDuration
+        let result = try await checker.run(spec: cpuSpec)
+        if json { print(result.json.serialized()) }
+        else if xml { print(result.updatedXML) }
+        else { print(result.text, terminator: "") }
+        if !result.exact { throw ExitCode(1) }
     }
 
     /// `--to` / `--from`: the guest ABI across two QEMUs (or a QEMU and a saved result).
     private func compareGuests(accelerator: String?, machines: [String], topology: SMPTopology?,
                                domain: LibvirtDomain?) async throws {
-        let source: GuestSide = try from.map { path in
+        let sourceSide: GuestSide = try from.map { path in
             guard case .saved = try GuestSide.classify(path) else {
                 throw ProberError.invalidInput("--from \(path): expected a saved result (cpu --live --json, or its recording), not a QEMU binary: use --qemu for the source's QEMU with --to")
             }
             return .saved(path: path)
-        } ?? .live(binary: qemu)
-        let destination: GuestSide = try to.map(GuestSide.classify) ?? .live(binary: qemu)
-        var checker = GuestABIChecker(source: source, destination: destination)
+        } ?? .live(binary: source.qemu)
+        let destinationSide: GuestSide = try to.map(GuestSide.classify) ?? .live(binary: source.qemu)
+        var checker = GuestABIChecker(source: sourceSide, destination: destinationSide)
         let cpuAccelerator = accelerator ?? QEMUBinary.defaultAccelerator
         checker.cpu = try domain?.cpu.map { $0.spec(accelerator: cpuAccelerator).commandLine } ?? spec.map { try CPUSpec(parsing: $0).commandLine }
         checker.machines = machines
         checker.topology = topology
         checker.accelerator = accelerator
-        checker.timeout = .milliseconds(Int64(timeout * 1000))
+        checker.timeout = source.timeoutDuration
         checker.recordPath = record
-        if accelerator == "kvm", !QEMUBinary.kvmUsable, !(Self.isSaved(source) && Self.isSaved(destination)) {
+        if accelerator == "kvm", !QEMUBinary.kvmUsable, !(Self.isSaved(sourceSide) && Self.isSaved(destinationSide)) {
             throw ProberError.invalidInput("--accel kvm: /dev/kvm is not usable here")
         }
         let report = try await checker.run()

@@ -41,19 +41,12 @@ struct CompareCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Bad option values are errors like any other bad input: exit status 2.
-        guard ["kvm", "tcg", "all"].contains(accel) else { throw ProbeExit.fail("--accel must be kvm, tcg or all, not '\(accel)'") }
-        let report: CompareReport
-        do {
-            let spec = try CPUSpecOption.read(cpu: cpu, domain: domain)
-            let hosts = try await HostResultLoader.loadAll([src, dst])
-            report = try CompareReport.compute(source: hosts[0], destination: hosts[1],
+        guard ["kvm", "tcg", "all"].contains(accel) else { throw CommandFailure("--accel must be kvm, tcg or all, not '\(accel)'") }
+        let spec = try CPUSpecOption.read(cpu: cpu, domain: domain)
+        let hosts = try await HostResultLoader.loadAll([src, dst])
+        let report = try CompareReport.compute(source: hosts[0], destination: hosts[1],
                                                accelerators: accel == "all" ? nil : [accel], cpu: spec)
-            if let html { try OutputFile.write(CompatibilityHTML.render(report), to: html) }
-        } catch let error as ProberError {
-            throw ProbeExit.fail(error.description)
-        } catch let error as QMPError {
-            throw ProbeExit.fail(error.description)
-        }
+        if let html { try OutputFile.write(CompatibilityHTML.render(report), to: html) }
         print(json ? report.json.serialized() : CompareTextReport.render(report), terminator: json ? "\n" : "")
         if !report.compatible { throw ExitCode(1) }
     }

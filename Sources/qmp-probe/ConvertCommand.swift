@@ -20,12 +20,7 @@ struct ConvertCommand: AsyncParsableCommand {
     var output: String
 
     func run() async throws {
-        let sessions: [ReplaySession]
-        do {
-            sessions = try RecordingLoader.load(path: input)
-        } catch let error as RecordingError {
-            throw ProbeExit.fail("bad recording: \(error)")
-        }
+        let sessions = try RecordingLoader.load(path: input)
         let url = URL(fileURLWithPath: output)
         for (index, session) in sessions.enumerated() {
             var path = output
@@ -36,7 +31,7 @@ struct ConvertCommand: AsyncParsableCommand {
             }
             guard FileManager.default.createFile(atPath: path, contents: Data(session.jsonLines()),
                                                  attributes: [.posixPermissions: 0o644]) else {
-                throw ProbeExit.fail("cannot write \(path)")
+                throw CommandFailure("cannot write \(path)")
             }
             print("\(path): \(session.exchanges.count) commands, QEMU \(session.qemuVersion?.description ?? "?"), \(session.header.accelerator ?? "?")")
         }

@@ -3,25 +3,19 @@ import Foundation
 import Logging
 import QMP
 
-/// `qmp-probe exec`: runs one QMP command on a running monitor and prints its return value as JSON.
+/// `qmp-probe exec`: runs one QMP command on a running monitor (or a recording) and prints its return value as JSON.
 struct ExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
         abstract: "Run one QMP command and print its return value as JSON.",
         discussion: """
-            Exit status: 0 on success; 2 when the command fails (QEMU's error class and description go to \
-            stderr), the monitor cannot be reached, or the reply does not come within the timeout.
+            Asks a running monitor (--socket PATH, --connect HOST:PORT) or a recording (--replay FILE); it does not \
+            start QEMU. Exit status: 0 on success; 2 when the command fails (QEMU's error class and description go \
+            to stderr), the monitor cannot be reached, or the reply does not come within the timeout.
             """
     )
 
-    @Option(name: .long, help: "The monitor's Unix socket path.")
-    var socket: String?
-
-    @Option(name: .long, help: "The monitor's TCP address, HOST:PORT.")
-    var connect: String?
-
-    @Option(name: .long, help: "Seconds to wait for the connection and for the reply.")
-    var timeout: Double = 30
+    @OptionGroup var source: SourceOptions
 
     @Option(name: .long, help: "Record the session to FILE (JSON Lines, secrets redacted).")
     var record: String?
@@ -36,13 +30,10 @@ struct ExecCommand: AsyncParsableCommand {
     var arguments: String?
 
     func validate() throws {
-        if (socket == nil) == (connect == nil) {
-            throw ValidationError("give exactly one of --socket PATH or --connect HOST:PORT")
+        try source.reject([.qemu], by: "exec", because: "it asks a running monitor (--socket, --connect) or a recording (--replay)")
+        if !source.talksToRunningQEMUOrRecording {
+            throw ValidationError("give one of --socket PATH, --connect HOST:PORT or --replay FILE")
         }
-        if let connect, QMPEndpoint.parseTCP(connect) == nil {
-            throw ValidationError("--connect expects HOST:PORT, got '\(connect)'")
-        }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 
     func run() async throws {
@@ -50,36 +41,37 @@ struct ExecCommand: AsyncParsableCommand {
         if let arguments {
             do {
                 guard case .object(let object) = try JSON.parse(arguments) else {
-                    throw ProbeExit.fail("the arguments must be a JSON object")
+                    throw CommandFailure("the arguments must be a JSON object")
                 }
                 parsedArguments = object
             } catch let error as JSONParseError {
-                throw ProbeExit.fail("the arguments are not valid JSON: \(error)")
+                throw CommandFailure("the arguments are not valid JSON: \(error)")
             }
         }
-        let endpoint = socket.map { QMPEndpoint.unix(path: $0) } ?? QMPEndpoint.parseTCP(connect!)!
         var configuration = QMPClient.Configuration()
-        configuration.connectTimeout = .milliseconds(Int64(timeout * 1000))
-        configuration.commandTimeout = .milliseconds(Int64(timeout * 1000))
+        configuration.connectTimeout = source.timeoutDuration
+        configuration.commandTimeout = source.timeoutDuration
         configuration.logger = CLILogging.logger(trace: trace)
-        let recorder: SessionRecorder?
-        do {
-            recorder = try record.map { try SessionRecorder(path: $0, header: SessionHeader.forThisHost()) }
-        } catch let error as QMPError {
-            throw ProbeExit.fail(error.description)
-        }
+        let recorder = try record.map { try SessionRecorder(path: $0, header: SessionHeader.forThisHost()) }
         configuration.recorder = recorder
         let client = QMPClient(configuration: configuration)
         do {
-            try await client.connect(to: endpoint)
+            switch source.source {
+            case .monitor(let endpoint): try await client.connect(to: endpoint)
+            case .replay(let path, let mode):
+                let sessions = try RecordingLoader.load(path: path)
+                guard let session = sessions.first else { throw CommandFailure("\(path): no session") }
+                try await client.connect(using: ReplayTransport(session: session, mode: mode))
+            case .launch: throw CommandFailure("exec does not start QEMU")  // refused by validate()
+            }
             let value = try await client.execute(QMPCommand(command, arguments: parsedArguments))
             await client.close()
             try recorder?.finish()
             print(value.serialized())
-        } catch let error as QMPError {
+        } catch {
             await client.close()
             try? recorder?.finish()
-            throw ProbeExit.fail(error.description)
+            throw error
         }
     }
 }

@@ -18,32 +18,16 @@ struct ProbeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "The QEMU binary (default: qemu-system-<host arch> on PATH).")
-    var qemu: String?
+    @OptionGroup var source: SourceOptions
 
     @Option(name: .long, help: "Accelerators to probe: kvm, tcg or all (default: all usable here).")
     var accel: String = "all"
-
-    @Option(name: .long, help: "Probe a running monitor at this Unix socket instead of starting QEMU.")
-    var socket: String?
-
-    @Option(name: .long, help: "Probe a running monitor at HOST:PORT instead of starting QEMU.")
-    var connect: String?
-
-    @Option(name: .long, help: "Replay a recording (ours or libvirt's .replies) instead of talking to QEMU.")
-    var replay: String?
-
-    @Option(name: .long, help: "Replay mode: matching (by command) or strict (in recorded order).")
-    var replayMode: String = "matching"
 
     @Option(name: .long, help: "Record the session(s) to FILE (FILE-kvm.EXT and FILE-tcg.EXT for two accelerators).")
     var record: String?
 
     @Option(name: .long, help: "Take added/removed against another QEMU's result (e.g. an older one), [LABEL=]PATH[,PATH...] as for compare: a probe --json result, a recording or a libvirt .replies file.")
     var against: String?
-
-    @Option(name: .long, help: "Seconds to wait for the monitor's greeting and for each QMP reply (a stopped or hung QEMU fails after this).")
-    var timeout: Double = 30
 
     @Flag(name: .long, help: "Print the JSON report (schemas/probe-report.schema.json) instead of the summary.")
     var json = false
@@ -64,12 +48,7 @@ struct ProbeCommand: AsyncParsableCommand {
     var stats = false
 
     func validate() throws {
-        let sources = [socket, connect, replay].compactMap { $0 }
-        if sources.count > 1 { throw ValidationError("give at most one of --socket, --connect, --replay") }
         guard ["kvm", "tcg", "all"].contains(accel) else { throw ValidationError("--accel must be kvm, tcg or all") }
-        guard ReplayTransport.Mode(rawValue: replayMode) != nil else { throw ValidationError("--replay-mode must be matching or strict") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
-        if let connect, QMPEndpoint.parseTCP(connect) == nil { throw ValidationError("--connect expects HOST:PORT") }
         if let workers, workers < 1 || workers > 16 { throw ValidationError("--workers must be between 1 and 16") }
         if let format, PlatformFormat(rawValue: format) == nil { throw ValidationError("--format must be one of \(PlatformFormat.names)") }
         if format != nil && json { throw ValidationError("give at most one of --format and --json") }
@@ -83,37 +62,34 @@ struct ProbeCommand: AsyncParsableCommand {
         if stats { ProbeTimeline.enable() }
         defer { if stats { printStats(since: started) } }
         let presentation: ProbePresentation = json ? .json : (verbose ? .verbose : .text)
-        let source: ProbeSource
+        let probeSource: ProbeSource
         var cached: CachedProbe?
-        if let socket {
-            source = .monitor(.unix(path: socket))
-        } else if let connect {
-            source = .monitor(QMPEndpoint.parseTCP(connect)!)
-        } else if let replay {
-            source = .replay(path: replay, mode: ReplayTransport.Mode(rawValue: replayMode)!)
-        } else {
+        switch source.source {
+        case .monitor(let endpoint): probeSource = .monitor(endpoint)
+        case .replay(let path, let mode): probeSource = .replay(path: path, mode: mode)
+        case .launch(let qemu):
             let accelerators: [String]
             // KVM only runs the host's own target (qemu-system-s390x on an x86_64 host is TCG only).
             let target = QEMUInstance.target(ofBinary: qemu ?? "qemu-system-\(QEMUBinary.hostArch)")
             switch accel {
             case "all": accelerators = target.defaultAccelerators
             case "kvm":
-                guard QEMUBinary.kvmUsable else { throw ProbeExit.fail("--accel kvm: /dev/kvm is not usable here") }
+                guard QEMUBinary.kvmUsable else { throw CommandFailure("--accel kvm: /dev/kvm is not usable here") }
                 guard target.runsUnderKVMHere else {
-                    throw ProbeExit.fail("--accel kvm: KVM on this \(QEMUBinary.hostArch) host cannot run \(target.label) guests")
+                    throw CommandFailure("--accel kvm: KVM on this \(QEMUBinary.hostArch) host cannot run \(target.label) guests")
                 }
                 accelerators = ["kvm"]
             default: accelerators = [accel]
             }
-            source = .launch(binary: qemu, accelerators: accelerators)
+            probeSource = .launch(binary: qemu, accelerators: accelerators)
             if !noCache && record == nil {
-                cached = try cache(accelerators: accelerators)
+                cached = try cache(binary: qemu, accelerators: accelerators)
             }
         }
-        var runner = ProbeRunner(source: source)
+        var runner = ProbeRunner(source: probeSource)
         runner.recordPath = record
         runner.workers = workers
-        runner.timeout = .milliseconds(Int64(timeout * 1000))
+        runner.timeout = source.timeoutDuration
         runner.logger = CLILogging.logger(trace: false)
         let progress = ProgressLine()
         if progress.enabled { runner.progress = { accelerator, done, total in progress.update("\(accelerator): \(done)/\(total) expansions") } }
@@ -140,12 +116,9 @@ struct ProbeCommand: AsyncParsableCommand {
                 output = try await probe { presentation.render($0) }
             }
             ProbeCache.writeAll(1, output)
-        } catch let error as ProberError {
+        } catch {
             progress.clear()
-            throw ProbeExit.fail(error.description)
-        } catch let error as QMPError {
-            progress.clear()
-            throw ProbeExit.fail(error.description)
+            throw error
         }
     }
 
@@ -173,13 +146,9 @@ struct ProbeCommand: AsyncParsableCommand {
 
     /// The cache of this live probe: its key (the binary located now, the accelerators and --against), or nil when
     /// the binary cannot be `stat`ed or the cache directory is unusable (said on stderr).
-    private func cache(accelerators: [String]) throws -> CachedProbe? {
-        let binary: String
-        do {
-            binary = try QEMUBinary.locate(explicit: qemu)
-        } catch let error as ProberError {
-            throw ProbeExit.fail(error.description)
-        }
+    /// - Throws: ``ProberError/qemuNotFound(_:)`` when there is no such QEMU.
+    private func cache(binary explicit: String?, accelerators: [String]) throws -> CachedProbe? {
+        let binary = try QEMUBinary.locate(explicit: explicit)
         var options = ["accel=" + accelerators.joined(separator: ",")]
         if let against {
             // Each file of `[LABEL=]PATH[,PATH...]` by its identity: a changed reference is a new key.

@@ -24,11 +24,9 @@ struct QEMUBaselineCommand: AsyncParsableCommand {
 
     @OptionGroup var options: QEMUModelQueryOptions
 
-    func validate() throws { try options.validate() }
-
     func run() async throws {
         let (a, b) = try options.models(modelA, modelB)
-        let baseline = try await options.session().ask { client in
+        let baseline = try await options.session().run { client in
             try await QEMUModelBaseline.baseline(client: client, a: a, b: b)
         }
         if options.json {

@@ -12,7 +12,7 @@ struct QEMUCompareCommand: AsyncParsableCommand {
             Prints QEMU's verdict on MODEL_A relative to MODEL_B (identical, superset, subset, incompatible) and the \
             properties responsible. A model is written as for -cpu: NAME[,PROP=on|off|VALUE...]. Starts \
             qemu-system-s390x from PATH (or --qemu) with -machine none, KVM when it can run here, else TCG; or asks \
-            a running monitor (--socket). Exit status: 0 with a verdict (whatever it is), 2 on error (no QEMU, a \
+            a running monitor (--socket, --connect) or a recording of such a session (--replay). Exit status: 0 with a verdict (whatever it is), 2 on error (no QEMU, a \
             target without comparison, a model QEMU does not know).
             """
     )
@@ -25,11 +25,9 @@ struct QEMUCompareCommand: AsyncParsableCommand {
 
     @OptionGroup var options: QEMUModelQueryOptions
 
-    func validate() throws { try options.validate() }
-
     func run() async throws {
         let (a, b) = try options.models(modelA, modelB)
-        let verdict = try await options.session().ask { client in
+        let verdict = try await options.session().run { client in
             try await QEMUModelComparison.compare(client: client, a: a, b: b)
         }
         if options.json {

@@ -25,10 +25,15 @@ struct QMPProbeCommand: AsyncParsableCommand {
             SignalCleanup.yieldToPendingSignal()
         } catch {
             SignalCleanup.yieldToPendingSignal()
+            // Every command's errors end here: the message on stderr and the exit status (ProbeExit.failure).
+            if case let (message, status)? = ProbeExit.failure(error) {
+                FileHandle.standardError.write(Data("qmp-probe: \(message)\n".utf8))
+                Foundation.exit(status)
+            }
             // A command line the parser rejects is an error like any other: exit status 2 (ArgumentParser's is 64).
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(ProbeExit.error.rawValue)
+                Foundation.exit(ProbeExit.error)
             }
             exit(withError: error)
         }

@@ -1,10 +1,12 @@
 import FaultInjection
 import Foundation
+import Glibc
 import Prober
 import Testing
 
 /// The command line where it needs a live QEMU: `cpu`'s exit status 0, `exec` against a monitor socket (the
-/// README's example), `qemu-compare` and `qemu-baseline` (s390x under TCG, and a target without them).
+/// README's example), `qemu-compare` and `qemu-baseline` (s390x under TCG, and a target without them), and `--connect`
+/// (a Unix socket or TCP) on every command that talks to QEMU.
 @Suite(.enabled(if: LiveQEMU.available, "qemu-system-\(QEMUBinary.hostArch) is not installed"))
 struct LiveCommandLineTests {
     static let repository: String = {
@@ -26,17 +28,20 @@ struct LiveCommandLineTests {
         return result.outcome
     }
 
+    /// What `cpu qemu64 --accel tcg` predicts: exactly what it asks (nothing unavailable, no TCG default).
+    static let qemu64Exact = [
+        "...: qemu64",
+        "(predicted from expansions; --live starts a paused guest to verify)",
+        "",
+        "added by QEMU (0):",
+        "  none",
+        "dropped (0):",
+        "  none",
+    ]
+
     @Test("cpu: exit status 0 when the guest gets exactly what it asks (qemu64 under TCG: nothing unavailable, no TCG default)")
     func cpuExact() async throws {
-        try await Self.check(CommandLineCase(["cpu", "qemu64", "--accel", "tcg"], exit: 0, stdout: [
-            "...: qemu64",
-            "(predicted from expansions; --live starts a paused guest to verify)",
-            "",
-            "added by QEMU (0):",
-            "  none",
-            "dropped (0):",
-            "  none",
-        ]))
+        try await Self.check(CommandLineCase(["cpu", "qemu64", "--accel", "tcg"], exit: 0, stdout: Self.qemu64Exact))
     }
 
     @Test("cpu --live on two machine types under KVM, as in the README: the lines that do not depend on the host CPU",
@@ -85,7 +90,7 @@ struct LiveCommandLineTests {
         let directory = try Subprocess.makeTemporaryDirectory(prefix: "qmp-cli-")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/qmp.sock"
-        try await LiveQEMU.withInstance(extra: ["-qmp", "unix:\(socket),server=on,wait=off"]) { _ in
+        _ = try await LiveQEMU.withInstance(extra: ["-qmp", "unix:\(socket),server=on,wait=off"]) { _ in
             try await Self.check(CommandLineCase(["exec", "--socket", socket, "query-version"], exit: 0, stdout: [
                 #"{"qemu":{"micro":...,"minor":...,"major":...},"package":"..."}"#,
             ]))
@@ -128,5 +133,100 @@ struct LiveCommandLineTests {
         try await Self.check(CommandLineCase(["qemu-compare", "z13", "nosuch"], exit: 2, stderr: [
             "qmp-probe: QEMU refused query-cpu-model-comparison: GenericError: The CPU definition 'nosuch' is unknown.",
         ]))
+    }
+
+    /// What `--connect` must give on each command against a QEMU this test started with monitors at `socket` and at
+    /// 127.0.0.1:`port` (`{SOCKET}`, `{PORT}`): the same answers as a QEMU the command starts itself.
+    static let connectRows: [CommandLineCase] = [
+        CommandLineCase(["probe", "--connect", "{SOCKET}"], exit: 0, stdout: [
+            "QEMU ..., x86_64 [monitor unix:{SOCKET}]",
+            "",
+            "== tcg: ... models, ... usable, ... not usable",
+        ]),
+        CommandLineCase(["probe", "--connect", "127.0.0.1:{PORT}", "--json"], exit: 0, stdout: [
+            #"{"schema":"qmp-probe/probe-report/1",...,"source":"monitor tcp:127.0.0.1:{PORT}","accelerators":{"tcg":...}"#,
+        ]),
+        CommandLineCase(["cpu", "qemu64", "--connect", "unix:{SOCKET}", "--accel", "tcg"], exit: 0, stdout: qemu64Exact),
+        CommandLineCase(["cpu", "NoSuchModel", "--connect", "127.0.0.1:{PORT}", "--accel", "tcg"], exit: 2, stderr: [
+            "qmp-probe: unknown CPU model 'NoSuchModel'...",
+        ]),
+        CommandLineCase(["exec", "--connect", "{SOCKET}", "query-target"], exit: 0, stdout: [#"{"arch":"x86_64"}"#]),
+        CommandLineCase(["exec", "--connect", "127.0.0.1:{PORT}", "query-version"], exit: 0, stdout: [
+            #"{"qemu":{"micro":...,"minor":...,"major":...},"package":"..."}"#,
+        ]),
+    ]
+
+    @Test("--connect on every command, to a Unix socket and to TCP: the answers of the QEMU the test started", arguments: connectRows)
+    func connect(_ row: CommandLineCase) async throws {
+        let directory = try Subprocess.makeTemporaryDirectory(prefix: "qmp-cli-")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/qmp.sock"
+        let port = try Self.freeTCPPort()
+        _ = try await LiveQEMU.withInstance(extra: ["-qmp", "unix:\(socket),server=on,wait=off",
+                                                "-qmp", "tcp:127.0.0.1:\(port),server=on,wait=off"]) { _ in
+            try await Self.check(Self.filled(row, socket: socket, port: port))
+        }
+    }
+
+    @Test("qemu-compare and qemu-baseline --connect to an s390x QEMU the test started, and --record then --replay of it",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-s390x")
+                       || ProcessInfo.processInfo.environment["CI"] != nil, "qemu-system-s390x is not installed"))
+    func connectModelQueries() async throws {
+        let directory = try Subprocess.makeTemporaryDirectory(prefix: "qmp-cli-")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/qmp.sock"
+        let port = try Self.freeTCPPort()
+        let verdict = [
+            "z13 is a subset of z14",
+            "meaning: a guest of z13 runs where z14 is offered; not necessarily the other way",
+            "responsible properties: mepoch vxeh vxpd gs iep tsi sema minste2 eec opc mepochptff msa8 msa7 msa6 type",
+        ]
+        let instance = try await QEMUInstance.start(
+            binary: "/usr/bin/qemu-system-s390x", accelerator: "tcg",
+            arguments: QEMUInstance.probeArguments(accelerator: "tcg", extra: [
+                "-qmp", "unix:\(socket),server=on,wait=off", "-qmp", "tcp:127.0.0.1:\(port),server=on,wait=off"]),
+            configuration: .init())
+        try await LiveQEMU.using(instance) { _ in
+            for row in [
+                CommandLineCase(["qemu-compare", "z13", "z14", "--connect", "{SOCKET}", "--record", "\(directory)/compare.jsonl"], exit: 0, stdout: verdict),
+                CommandLineCase(["qemu-baseline", "z13", "z14", "--connect", "127.0.0.1:{PORT}"], exit: 0, stdout: [
+                    "baseline of z13 and z14: z13-base,aen=on,aefsi=on,msa5=on,...",
+                ]),
+                CommandLineCase(["qemu-compare", "z13", "nosuch", "--connect", "unix:{SOCKET}"], exit: 2, stderr: [
+                    "qmp-probe: QEMU refused query-cpu-model-comparison: GenericError: The CPU definition 'nosuch' is unknown.",
+                ]),
+            ] {
+                try await Self.check(Self.filled(row, socket: socket, port: port))
+            }
+        }
+        // The recording of the connected session answers as that QEMU did.
+        try await Self.check(CommandLineCase(["qemu-compare", "z13", "z14", "--replay", "\(directory)/compare.jsonl", "--replay-mode", "strict"],
+                                             exit: 0, stdout: verdict))
+    }
+
+    /// `row` with `{SOCKET}` and `{PORT}` replaced in its arguments and expected lines.
+    static func filled(_ row: CommandLineCase, socket: String, port: Int) -> CommandLineCase {
+        func fill(_ text: String) -> String {
+            text.replacingOccurrences(of: "{SOCKET}", with: socket).replacingOccurrences(of: "{PORT}", with: String(port))
+        }
+        return CommandLineCase(row.arguments.map(fill), exit: row.status, stdout: row.stdout.map(fill), stderr: row.stderr.map(fill))
+    }
+
+    /// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice for a socket bound to port 0).
+    static func freeTCPPort() throws -> Int {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        defer { Glibc.close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else { throw CocoaError(.fileWriteUnknown) }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

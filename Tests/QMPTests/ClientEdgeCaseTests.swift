@@ -3,7 +3,12 @@ import Testing
 
 @testable import QMP
 
-/// A real `QMPClient` over a socket pair against ``FakeQMPServer``.
+/// A real `QMPClient` against a scripted server: in memory (``InMemoryQMPServer``: no socket, no thread) where the
+/// socket adds nothing, over a socket pair (``FakeQMPServer``) where the socket's framing and reading are the point
+/// (split and merged reads, a message above the limit, garbage, a connection cut in a message, a flood of events).
+/// Two event tests stay on the socket for another reason: their server answers `qmp_capabilities`, sends events and
+/// hangs up at once; in memory that end reaches the client before `connect()` marks the session running, and
+/// `connect()` then fails ("the session ended during negotiation"), a race the socket's latency hides.
 @Suite("QMPClient edge cases", .timeLimit(.minutes(2)))
 struct ClientEdgeCaseTests {
     // MARK: Helpers
@@ -136,22 +141,22 @@ struct ClientEdgeCaseTests {
 
     @Test("events before the greeting and during qmp_capabilities are events; negotiation still succeeds")
     func earlyEvents() async throws {
-        try await withFakeServer(script: { server in
-            try server.event("BEFORE_GREETING", data: ["n": 1])
-            try server.greet()
-            let capabilities = try server.expectCommand("qmp_capabilities")
+        try await withInMemoryServer(script: { server in
+            try await server.event("BEFORE_GREETING", data: ["n": 1])
+            try await server.greet()
+            let capabilities = try await server.expectCommand("qmp_capabilities")
             // go-qemu #210: an event arriving here must not be taken for the reply. If it were, connect() would
             // return and the client would send its next command before the real reply.
-            try server.event("DURING_NEGOTIATION", data: ["n": 2])
-            let early = try server.receivedAnything(within: 0.1)
+            try await server.event("DURING_NEGOTIATION", data: ["n": 2])
+            let early = try await server.receivedAnything(within: 0.1)
             server.check(!early, "the client sent a command before qmp_capabilities was answered")
-            try server.reply(to: capabilities)
-            let command = try server.expectCommand("query-status")
-            try server.reply(to: command, with: ["status": "running"])
-            try server.expectEOF()
+            try await server.reply(to: capabilities)
+            let command = try await server.expectCommand("query-status")
+            try await server.reply(to: command, with: ["status": "running"])
+            try await server.expectEOF()
         }) { client, server in
             let events = client.events()
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             #expect(client.runState == .running)
             #expect(try await client.execute("query-status") == ["status": "running"])
             await client.close()
@@ -166,14 +171,14 @@ struct ClientEdgeCaseTests {
 
     @Test("replies out of order reach the right callers")
     func outOfOrderReplies() async throws {
-        try await withFakeServer(script: { server in
-            try server.greetAndNegotiate()
-            let commands = try (0..<3).map { _ in try server.expectCommand("echo") }
+        try await withInMemoryServer(script: { server in
+            try await server.greetAndNegotiate()
+            let commands = try await server.expectCommands("echo", count: 3)
             for command in commands.reversed() {
-                try server.reply(to: command, with: ["tag": Self.tag(command)])
+                try await server.reply(to: command, with: ["tag": Self.tag(command)])
             }
         }) { client, server in
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             let results = await Self.concurrentEchoes(client, count: 3)
             for tag in 0..<3 {
                 #expect(try results[tag]?.get() == ["tag": .int(Int64(tag))])
@@ -183,18 +188,18 @@ struct ClientEdgeCaseTests {
 
     @Test("a reply with an unknown id is dropped and the following reply still arrives")
     func unknownIDDropped() async throws {
-        try await withFakeServer(script: { server in
-            try server.greetAndNegotiate()
-            let command = try server.expectCommand("query-status")
-            try server.send(message: ["return": ["wrong": true], "id": 987_654])
-            try server.send(message: ["return": ["wrong": true], "id": "not-ours"])
-            try server.send(message: ["error": ["class": "GenericError", "desc": "stray"], "id": 987_655])
-            try server.reply(to: command, with: ["status": "running"])
-            let next = try server.expectCommand("query-name")
-            try server.reply(to: next, with: ["name": "vm"])
-            try server.expectEOF()
+        try await withInMemoryServer(script: { server in
+            try await server.greetAndNegotiate()
+            let command = try await server.expectCommand("query-status")
+            try await server.send(message: ["return": ["wrong": true], "id": 987_654])
+            try await server.send(message: ["return": ["wrong": true], "id": "not-ours"])
+            try await server.send(message: ["error": ["class": "GenericError", "desc": "stray"], "id": 987_655])
+            try await server.reply(to: command, with: ["status": "running"])
+            let next = try await server.expectCommand("query-name")
+            try await server.reply(to: next, with: ["name": "vm"])
+            try await server.expectEOF()
         }) { client, server in
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             #expect(try await client.execute("query-status") == ["status": "running"])
             #expect(try await client.execute("query-name") == ["name": "vm"])
             #expect(client.runState == .running)
@@ -203,14 +208,14 @@ struct ClientEdgeCaseTests {
 
     @Test("a command error gives commandFailed with QEMU's class and description; the session goes on")
     func commandError() async throws {
-        try await withFakeServer(script: { server in
-            try server.greetAndNegotiate()
-            let command = try server.expectCommand("no-such-command")
-            try server.replyError(to: command, errorClass: "CommandNotFound", description: "The command no-such-command has not been found")
-            let next = try server.expectCommand("query-status")
-            try server.reply(to: next, with: ["status": "paused"])
+        try await withInMemoryServer(script: { server in
+            try await server.greetAndNegotiate()
+            let command = try await server.expectCommand("no-such-command")
+            try await server.replyError(to: command, errorClass: "CommandNotFound", description: "The command no-such-command has not been found")
+            let next = try await server.expectCommand("query-status")
+            try await server.reply(to: next, with: ["status": "paused"])
         }) { client, server in
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             let result = await Self.outcome { try await client.execute("no-such-command") }
             let error = try #require(result.failure as? QMPError)
             #expect(error == .commandFailed(QMPCommandError(
@@ -225,17 +230,17 @@ struct ClientEdgeCaseTests {
 
     @Test("an error reply without id ends the session with protocolError for every pending call")
     func idlessErrorReply() async throws {
-        try await withFakeServer(script: { server in
-            try server.greetAndNegotiate()
-            for _ in 0..<3 { try server.expectCommand("echo") }
-            try server.send(message: ["error": ["class": "GenericError", "desc": "JSON parse error, invalid keyword"]])
+        try await withInMemoryServer(script: { server in
+            try await server.greetAndNegotiate()
+            for _ in 0..<3 { try await server.expectCommand("echo") }
+            try await server.send(message: ["error": ["class": "GenericError", "desc": "JSON parse error, invalid keyword"]])
             // The client must hang up by itself.
-            let late = try server.expectEOF()
+            let late = try await server.expectEOF()
             server.check(late.isEmpty, "commands after the protocol error: \(late)")
             server.signal("eof")
         }) { client, server in
             let events = client.events()
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             let results = await Self.concurrentEchoes(client, count: 3)
             #expect(results.count == 3)
             for (tag, result) in results {
@@ -329,14 +334,14 @@ struct ClientEdgeCaseTests {
     func disconnectWithPending() async throws {
         // A long command timeout: a call that is not failed by the disconnect would time out instead.
         let configuration = QMPClient.Configuration.forTests { $0.commandTimeout = .seconds(60) }
-        try await withFakeServer(configuration: configuration, script: { server in
-            try server.greetAndNegotiate()
-            for _ in 0..<8 { try server.expectCommand("echo") }
-            try server.event("LAST")
+        try await withInMemoryServer(configuration: configuration, script: { server in
+            try await server.greetAndNegotiate()
+            for _ in 0..<8 { try await server.expectCommand("echo") }
+            try await server.event("LAST")
             server.close()
         }) { client, server in
             let events = client.events()
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             let results = await Self.concurrentEchoes(client, count: 8)
             #expect(results.count == 8)
             for (tag, result) in results {
@@ -354,12 +359,12 @@ struct ClientEdgeCaseTests {
 
     @Test("quit followed by the server hanging up without a reply counts as success")
     func quitWithoutReply() async throws {
-        try await withFakeServer(script: { server in
-            try server.greetAndNegotiate()
-            try server.expectCommand("quit")
+        try await withInMemoryServer(script: { server in
+            try await server.greetAndNegotiate()
+            try await server.expectCommand("quit")
             server.close()
         }) { client, server in
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             let value = try await client.execute("quit")
             #expect(value == [:])
         }
@@ -389,33 +394,33 @@ struct ClientEdgeCaseTests {
     @Test("commands beyond the 8th wait for replies: the server never sees more than 8 unanswered")
     func windowOfEight() async throws {
         let total = 20
-        try await withFakeServer(script: { server in
-            try server.greetAndNegotiate()
+        try await withInMemoryServer(script: { server in
+            try await server.greetAndNegotiate()
             var unanswered: [JSON] = []
             var received = 0
             var most = 0
             while received < total {
-                unanswered.append(try server.expectCommand("echo"))
+                unanswered.append(try await server.expectCommand("echo"))
                 received += 1
                 most = max(most, unanswered.count)
                 server.check(unanswered.count <= 8, "\(unanswered.count) commands unanswered")
                 if unanswered.count == 8, received < total {
                     // Nothing may arrive before a reply frees a slot.
-                    let early = try server.receivedAnything(within: 0.05)
+                    let early = try await server.receivedAnything(within: 0.05)
                     server.check(!early, "a 9th command arrived before any reply")
                     // Answer alternately the oldest and the newest.
                     let command = unanswered.remove(at: received.isMultiple(of: 2) ? 0 : unanswered.count - 1)
-                    try server.reply(to: command, with: ["tag": Self.tag(command)])
+                    try await server.reply(to: command, with: ["tag": Self.tag(command)])
                 }
             }
             server.check(most == 8, "at most \(most) commands were in flight, expected 8")
-            let extra = try server.receivedAnything(within: 0.05)
+            let extra = try await server.receivedAnything(within: 0.05)
             server.check(!extra, "more than \(total) commands")
             for command in unanswered.reversed() {
-                try server.reply(to: command, with: ["tag": Self.tag(command)])
+                try await server.reply(to: command, with: ["tag": Self.tag(command)])
             }
         }) { client, server in
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             let results = await Self.concurrentEchoes(client, count: total)
             #expect(results.count == total)
             for tag in 0..<total {
@@ -426,23 +431,23 @@ struct ClientEdgeCaseTests {
 
     @Test("cancelling a call frees its slot for a queued command; its late reply is dropped")
     func cancellationFreesSlot() async throws {
-        try await withFakeServer(script: { server in
-            try server.greetAndNegotiate()
-            let inFlight = try (0..<8).map { _ in try server.expectCommand("echo") }
+        try await withInMemoryServer(script: { server in
+            try await server.greetAndNegotiate()
+            let inFlight = try await server.expectCommands("echo", count: 8)
             let victim = inFlight[2]
             server.signal(Self.tag(victim))
             // No reply has been sent: the next command can only come through the slot the cancellation freed.
-            let released = try server.expectCommand("echo")
+            let released = try await server.expectCommand("echo")
             server.check(!inFlight.map(Self.tag).contains(Self.tag(released)), "command sent twice: \(released)")
             // The late reply to the cancelled command, then the others' replies.
-            try server.reply(to: victim, with: ["tag": "LATE"])
+            try await server.reply(to: victim, with: ["tag": "LATE"])
             for command in (inFlight + [released]) where command != victim {
-                try server.reply(to: command, with: ["tag": Self.tag(command)])
+                try await server.reply(to: command, with: ["tag": Self.tag(command)])
             }
-            let next = try server.expectCommand("query-status")
-            try server.reply(to: next, with: ["status": "running"])
+            let next = try await server.expectCommand("query-status")
+            try await server.reply(to: next, with: ["status": "running"])
         }) { client, server in
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             var tasks: [Int: Task<JSON, any Error>] = [:]
             for tag in 0..<9 {
                 tasks[tag] = Task { try await client.execute("echo", arguments: ["tag": .int(Int64(tag))]) }
@@ -466,15 +471,15 @@ struct ClientEdgeCaseTests {
     func timeout() async throws {
         // One slot only: the second command can go out only if the timed-out one released it.
         let configuration = QMPClient.Configuration.forTests { $0.maxInFlight = 1 }
-        try await withFakeServer(configuration: configuration, script: { server in
-            try server.greetAndNegotiate()
-            let slow = try server.expectCommand("slow")
-            try server.waitForTest()
-            try server.reply(to: slow, with: "late")
-            let fast = try server.expectCommand("fast")
-            try server.reply(to: fast, with: "fast")
+        try await withInMemoryServer(configuration: configuration, script: { server in
+            try await server.greetAndNegotiate()
+            let slow = try await server.expectCommand("slow")
+            try await server.waitForTest()
+            try await server.reply(to: slow, with: "late")
+            let fast = try await server.expectCommand("fast")
+            try await server.reply(to: fast, with: "fast")
         }) { client, server in
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             let result = await Self.outcome { try await client.execute("slow", timeout: .milliseconds(200)) }
             #expect(result.failure as? QMPError == .timedOut(command: "slow", seconds: 0.2))
             server.proceed()
@@ -486,12 +491,12 @@ struct ClientEdgeCaseTests {
 
     @Test("close twice, and close concurrently, are fine")
     func closeTwice() async throws {
-        try await withFakeServer(script: { server in
-            try server.greetAndNegotiate()
-            try server.expectEOF()
+        try await withInMemoryServer(script: { server in
+            try await server.greetAndNegotiate()
+            try await server.expectEOF()
             server.signal("eof")
         }) { client, server in
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             #expect(client.runState == .running)
             async let first: Void = client.close()
             async let second: Void = client.close()
@@ -522,14 +527,14 @@ struct ClientEdgeCaseTests {
     @Test("a server that greets but never answers qmp_capabilities fails connect within connectTimeout")
     func silentNegotiation() async throws {
         let configuration = QMPClient.Configuration.forTests { $0.connectTimeout = .milliseconds(300) }
-        try await withFakeServer(configuration: configuration, script: { server in
-            try server.greet()
-            try server.expectCommand("qmp_capabilities")
-            try server.expectEOF()
+        try await withInMemoryServer(configuration: configuration, script: { server in
+            try await server.greet()
+            try await server.expectCommand("qmp_capabilities")
+            try await server.expectEOF()
             server.signal("eof")
         }) { client, server in
             let result = await Self.outcome {
-                try await client.connect(to: server.endpoint)
+                try await client.connect(using: server.transport)
                 return .null
             }
             guard case .negotiationFailed? = result.failure as? QMPError else {
@@ -544,10 +549,10 @@ struct ClientEdgeCaseTests {
     @Test("a server that never greets fails connect within connectTimeout")
     func silentServer() async throws {
         let configuration = QMPClient.Configuration.forTests { $0.connectTimeout = .milliseconds(300) }
-        try await withFakeServer(configuration: configuration, script: { server in
-            try server.expectEOF()
+        try await withInMemoryServer(configuration: configuration, script: { server in
+            try await server.expectEOF()
         }) { client, server in
-            let connecting = Task { try await client.connect(to: server.endpoint) }
+            let connecting = Task { try await client.connect(using: server.transport) }
             guard let result = await Self.result(of: connecting, orGiveUpAfter: .seconds(30)) else {
                 Issue.record("connect() did not return after its connectTimeout")
                 return
@@ -561,11 +566,11 @@ struct ClientEdgeCaseTests {
 
     @Test("close() while connect() waits for the greeting makes connect() fail")
     func closeWhileAwaitingGreeting() async throws {
-        try await withFakeServer(script: { server in
-            try server.expectEOF()
+        try await withInMemoryServer(script: { server in
+            try await server.expectEOF()
             server.signal("eof")
         }) { client, server in
-            let connecting = Task { try await client.connect(to: server.endpoint) }
+            let connecting = Task { try await client.connect(using: server.transport) }
             while client.runState != .connecting { try await Task.sleep(for: .milliseconds(1)) }
             await client.close()
             #expect(await server.nextSignal() == "eof")
@@ -585,15 +590,15 @@ struct ClientEdgeCaseTests {
     func reconnect() async throws {
         let client = QMPClient(configuration: .forTests())
         for round in 0..<2 {
-            let server = try FakeQMPServer { server in
-                try server.greetAndNegotiate()
-                let command = try server.expectCommand("query-status")
-                try server.reply(to: command, with: ["round": .int(Int64(round))])
-                try server.event("BYE")
+            let server = InMemoryQMPServer { server in
+                try await server.greetAndNegotiate()
+                let command = try await server.expectCommand("query-status")
+                try await server.reply(to: command, with: ["round": .int(Int64(round))])
+                try await server.event("BYE")
                 server.close()
             }
             let events = client.events()
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             #expect(try await client.execute("query-status") == ["round": .int(Int64(round))])
             #expect(await Self.drain(events).map(\.name) == ["BYE"])
             #expect(client.runState == .idle)
@@ -604,14 +609,14 @@ struct ClientEdgeCaseTests {
 
     @Test("a call from an already-cancelled task fails with CancellationError and is never sent")
     func cancelledBeforeExecute() async throws {
-        try await withFakeServer(script: { server in
-            try server.greetAndNegotiate()
+        try await withInMemoryServer(script: { server in
+            try await server.greetAndNegotiate()
             // The first command the server sees must be the one after the cancelled call.
-            let command = try server.expectCommand("after")
-            try server.reply(to: command, with: "ok")
-            try server.expectEOF()
+            let command = try await server.expectCommand("after")
+            try await server.reply(to: command, with: "ok")
+            try await server.expectEOF()
         }) { client, server in
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             let gate = FakeMailbox<Bool>()
             let cancelled = Task {
                 _ = await gate.take()
@@ -656,14 +661,14 @@ struct ClientEdgeCaseTests {
           arguments: [(true, true), (true, false), (false, true)])
     func negotiationOOB(offered: Bool, enabled: Bool) async throws {
         let configuration = QMPClient.Configuration.forTests { $0.enableOOB = enabled }
-        try await withFakeServer(configuration: configuration, script: { server in
-            let greeting = offered ? FakeQMPServer.greeting : FakeQMPServer.greeting.replacingOccurrences(of: #"["oob"]"#, with: "[]")
-            try server.send(greeting)
-            let capabilities = try server.acceptNegotiation()
+        try await withInMemoryServer(configuration: configuration, script: { server in
+            let greeting = offered ? InMemoryQMPServer.greeting : InMemoryQMPServer.greeting.replacingOccurrences(of: #"["oob"]"#, with: "[]")
+            try await server.send(greeting)
+            let capabilities = try await server.acceptNegotiation()
             server.signal(capabilities)
-            try server.expectEOF()
+            try await server.expectEOF()
         }) { client, server in
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             let capabilities = try #require(await server.nextSignal())
             if offered && enabled {
                 #expect(capabilities["arguments"] == ["enable": ["oob"]])
@@ -676,22 +681,22 @@ struct ClientEdgeCaseTests {
 
     @Test("an out-of-band command goes out while 8 in-band commands are pending and a 9th is queued")
     func outOfBandBypassesWindow() async throws {
-        try await withFakeServer(script: { server in
-            try server.greetAndNegotiate()
-            let inBand = try (0..<8).map { _ in try server.expectCommand("echo") }
+        try await withInMemoryServer(script: { server in
+            try await server.greetAndNegotiate()
+            let inBand = try await server.expectCommands("echo", count: 8)
             server.signal("eight")
             // Nothing answered yet: only an out-of-band command may arrive now.
-            let oob = try server.expectCommand("migrate-pause")
+            let oob = try await server.expectCommand("migrate-pause")
             server.check(oob["exec-oob"] == "migrate-pause" && oob["execute"] == nil, "not sent out-of-band: \(oob)")
-            try server.reply(to: oob, with: "oob")
+            try await server.reply(to: oob, with: "oob")
             // Its reply must not release the queued in-band command.
-            let early = try server.receivedAnything(within: 0.05)
+            let early = try await server.receivedAnything(within: 0.05)
             server.check(!early, "an in-band command was released by an out-of-band reply")
-            for command in inBand { try server.reply(to: command, with: ["tag": Self.tag(command)]) }
-            let ninth = try server.expectCommand("echo")
-            try server.reply(to: ninth, with: ["tag": Self.tag(ninth)])
+            for command in inBand { try await server.reply(to: command, with: ["tag": Self.tag(command)]) }
+            let ninth = try await server.expectCommand("echo")
+            try await server.reply(to: ninth, with: ["tag": Self.tag(ninth)])
         }) { client, server in
-            try await client.connect(to: server.endpoint)
+            try await client.connect(using: server.transport)
             async let echoes = Self.concurrentEchoes(client, count: 9)
             // Once the server holds eight unanswered echoes, the out-of-band command must still get through.
             #expect(await server.nextSignal() == "eight")

@@ -6,12 +6,6 @@ import Glibc
 
 @testable import QMP
 
-/// Why a step of a fake server's script failed.
-struct FakeServerError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// A tiny thread-safe mailbox: the server thread puts, an async test takes (nil once closed and empty).
 final class FakeMailbox<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
@@ -67,10 +61,7 @@ final class FakeMailbox<Value: Sendable>: @unchecked Sendable {
 /// command, ``check(_:_:)``) are recorded and returned by ``finish()``.
 ///
 /// The client's end is ``endpoint``; the client takes ownership of that descriptor when it connects.
-final class FakeQMPServer: @unchecked Sendable {
-    /// The greeting ``greet()`` sends (QEMU 7.2.22 offering OOB).
-    static let greeting = #"{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": "fake"}, "capabilities": ["oob"]}}"# + "\r\n"
-
+final class FakeQMPServer: QMPServerScript, @unchecked Sendable {
     /// The client's end of the socket pair.
     let clientDescriptor: Int32
     /// The endpoint to hand to `QMPClient.connect(to:)` (the client then owns ``clientDescriptor``).
@@ -81,8 +72,10 @@ final class FakeQMPServer: @unchecked Sendable {
         return .connectedSocket(descriptor: clientDescriptor)
     }
 
+    static let name = "fake server"
+
     /// Closes the client's end if no client ever took it (so a test that fails early leaks nothing).
-    func closeUnusedClientEnd() {
+    func releaseClientEnd() {
         lock.lock()
         let taken = endpointTaken
         endpointTaken = true
@@ -308,19 +301,6 @@ final class FakeQMPServer: @unchecked Sendable {
         return inbox
     }
 
-    /// The compact JSON text of `command`'s id (throws when it has none).
-    func id(of command: JSON) throws -> String {
-        guard let id = command["id"] else { throw FakeServerError("command without an id: \(command.serialized())") }
-        return id.serialized()
-    }
-
-    /// The reply message to `command` (echoing its id).
-    func replyMessage(to command: JSON, with value: JSON = [:]) -> JSON {
-        var object: JSONObject = ["return": value]
-        if let id = command["id"] { object["id"] = id }
-        return .object(object)
-    }
-
     /// Answers `command` with `value` (its id echoed).
     func reply(to command: JSON, with value: JSON = [:]) throws {
         try send(message: replyMessage(to: command, with: value))
@@ -328,17 +308,7 @@ final class FakeQMPServer: @unchecked Sendable {
 
     /// Answers `command` with an error.
     func replyError(to command: JSON, errorClass: String, description: String) throws {
-        var object: JSONObject = ["error": ["class": .string(errorClass), "desc": .string(description)]]
-        if let id = command["id"] { object["id"] = id }
-        try send(message: .object(object))
-    }
-
-    /// An event message.
-    func eventMessage(_ name: String, data: JSON? = nil, seconds: Int64 = 1_700_000_000, microseconds: Int64 = 123_456) -> JSON {
-        var object: JSONObject = ["event": .string(name)]
-        if let data { object["data"] = data }
-        object["timestamp"] = ["seconds": .int(seconds), "microseconds": .int(microseconds)]
-        return .object(object)
+        try send(message: errorMessage(to: command, errorClass: errorClass, description: description))
     }
 
     /// Sends an event.
@@ -414,30 +384,18 @@ final class FakeQMPServer: @unchecked Sendable {
 
     /// Every command must be compact JSON terminated by CRLF.
     private func checkFraming() {
-        guard !rawInput.isEmpty else { return }
-        let text = String(decoding: rawInput, as: UTF8.self)
-        var lines = text.components(separatedBy: "\r\n")
-        if lines.last == "" {
-            lines.removeLast()
-        } else {
-            record("the client's last command is not CRLF-terminated: \(text.suffix(100).debugDescription)")
-        }
-        for line in lines {
-            guard let json = try? JSON.parse(line) else {
-                record("a command line is not one JSON value: \(line.prefix(200).debugDescription)")
-                continue
-            }
-            check(json.serialized() == line, "a command is not compact JSON: \(line.prefix(200))")
-        }
+        Self.framingFailures(rawInput).forEach(record)
     }
 }
 
 extension QMPClient.Configuration {
-    /// Defaults for tests against ``FakeQMPServer``: bounded waits everywhere.
+    /// Defaults for tests against ``FakeQMPServer`` and ``InMemoryQMPServer``: bounded waits everywhere, generous ones
+    /// (an in-memory script and the client's tasks share the cooperative pool, which the whole suite's tests can hold
+    /// for tens of seconds on 2 cores).
     static func forTests(_ change: (inout QMPClient.Configuration) -> Void = { _ in }) -> QMPClient.Configuration {
         var configuration = QMPClient.Configuration()
-        configuration.commandTimeout = .seconds(20)
-        configuration.connectTimeout = .seconds(10)
+        configuration.commandTimeout = .seconds(60)
+        configuration.connectTimeout = .seconds(30)
         configuration.logger.logLevel = .error
         change(&configuration)
         return configuration
@@ -453,18 +411,5 @@ func withFakeServer(
     script: @escaping @Sendable (FakeQMPServer) throws -> Void,
     _ body: (QMPClient, FakeQMPServer) async throws -> Void
 ) async throws {
-    let server = try FakeQMPServer(ioTimeout: ioTimeout, script: script)
-    let client = QMPClient(configuration: configuration)
-    var thrown: (any Error)?
-    do {
-        try await body(client, server)
-    } catch {
-        thrown = error
-    }
-    await client.close()
-    server.closeUnusedClientEnd()
-    for failure in await server.finish() {
-        Issue.record("fake server: \(failure)", sourceLocation: sourceLocation)
-    }
-    if let thrown { throw thrown }
+    try await FakeQMPServer(ioTimeout: ioTimeout, script: script).serve(configuration: configuration, sourceLocation: sourceLocation, body)
 }

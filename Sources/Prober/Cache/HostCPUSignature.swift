@@ -2,22 +2,22 @@ import Foundation
 import QMP
 
 /// The host CPU as `/proc/cpuinfo` describes it: vendor, family, model, stepping, microcode.
-public struct HostCPUSignature: Sendable, Equatable, Hashable {
+package struct HostCPUSignature: Sendable, Equatable, Hashable {
     /// Vendor (`GenuineIntel`, `AuthenticAMD`, ...; on other arches the implementer or machine).
-    public var vendor: String?
+    package var vendor: String?
     /// CPU family.
-    public var family: Int?
+    package var family: Int?
     /// CPU model number.
-    public var model: Int?
+    package var model: Int?
     /// Stepping.
-    public var stepping: Int?
+    package var stepping: Int?
     /// Microcode revision.
-    public var microcode: String?
+    package var microcode: String?
     /// The model name string.
-    public var modelName: String?
+    package var modelName: String?
 
     /// A signature from its parts.
-    public init(vendor: String? = nil, family: Int? = nil, model: Int? = nil, stepping: Int? = nil,
+    package init(vendor: String? = nil, family: Int? = nil, model: Int? = nil, stepping: Int? = nil,
                 microcode: String? = nil, modelName: String? = nil) {
         self.vendor = vendor
         self.family = family
@@ -28,13 +28,13 @@ public struct HostCPUSignature: Sendable, Equatable, Hashable {
     }
 
     /// Reads the first processor of `/proc/cpuinfo`; nil when it cannot be read.
-    public static func current(cpuinfo path: String = "/proc/cpuinfo") -> HostCPUSignature? {
+    package static func current(cpuinfo path: String = "/proc/cpuinfo") -> HostCPUSignature? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         return parse(cpuinfo: text)
     }
 
     /// Parses the first processor block of a `/proc/cpuinfo` text (x86, arm64 and s390x spellings).
-    public static func parse(cpuinfo text: String) -> HostCPUSignature {
+    package static func parse(cpuinfo text: String) -> HostCPUSignature {
         var fields: [String: String] = [:]
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.isEmpty, !fields.isEmpty { break }
@@ -57,7 +57,7 @@ public struct HostCPUSignature: Sendable, Equatable, Hashable {
     }
 
     /// The signature as a JSON object (absent members left out).
-    public var json: JSON {
+    package var json: JSON {
         var object = JSONObject()
         if let vendor { object["vendor"] = .string(vendor) }
         if let family { object["family"] = .int(Int64(family)) }
@@ -69,7 +69,7 @@ public struct HostCPUSignature: Sendable, Equatable, Hashable {
     }
 
     /// A signature read back from its JSON object.
-    public init(json: JSON) {
+    package init(json: JSON) {
         self.init(vendor: json["vendor"]?.stringValue, family: json["family"]?.int64Value.map(Int.init),
                   model: json["model"]?.int64Value.map(Int.init), stepping: json["stepping"]?.int64Value.map(Int.init),
                   microcode: json["microcode"]?.stringValue, modelName: json["model_name"]?.stringValue)
@@ -79,7 +79,7 @@ public struct HostCPUSignature: Sendable, Equatable, Hashable {
 extension SessionHeader {
     /// A header for a recording made on this machine now: `SessionHeader(arch:accelerator:binary:arguments:)`
     /// with this host's CPU signature (`host_cpu`), which tells later readers (and the cache) which hardware answered.
-    public static func forThisHost(arch: String? = nil, accelerator: String? = nil, binary: String? = nil,
+    package static func forThisHost(arch: String? = nil, accelerator: String? = nil, binary: String? = nil,
                                    arguments: [String]? = nil) -> SessionHeader {
         var header = SessionHeader(arch: arch, accelerator: accelerator, binary: binary, arguments: arguments)
         header.hostCPU = HostCPUSignature.current()
@@ -87,7 +87,7 @@ extension SessionHeader {
     }
 
     /// The host CPU's signature (member `host_cpu`), when the recording has one.
-    public var hostCPU: HostCPUSignature? {
+    package var hostCPU: HostCPUSignature? {
         get { json["host_cpu"].map(HostCPUSignature.init(json:)) }
         set { json["host_cpu"] = newValue?.json }
     }

@@ -2,43 +2,43 @@ import QMP
 
 /// One host's answers for one accelerator, with every feature list turned into a ``FeatureSet`` of a shared
 /// ``FeatureIndex``: what the compatibility checks read.
-public struct AcceleratorCapabilities: Sendable {
+package struct AcceleratorCapabilities: Sendable {
     /// One CPU model as this host and QEMU see it.
-    public struct Model: Sendable {
+    package struct Model: Sendable {
         /// The model name.
-        public var name: String
+        package var name: String
         /// The versioned model it resolves to.
-        public var aliasOf: String?
+        package var aliasOf: String?
         /// Usable here (nil when QEMU did not say).
-        public var usable: Bool?
+        package var usable: Bool?
         /// QEMU's `unavailable-features`, verbatim (nil when QEMU did not say).
-        public var blockers: [String]?
+        package var blockers: [String]?
         /// The features the model asks for that this host cannot give (canonical).
-        public var dropped: FeatureSet
+        package var dropped: FeatureSet
         /// The features the model turns on (static expansion), nil when not expanded.
-        public var enabled: FeatureSet?
+        package var enabled: FeatureSet?
         /// The features this QEMU added against its reference (e.g. KVM against TCG), nil without a reference.
-        public var added: FeatureSet?
+        package var added: FeatureSet?
         /// Whether QEMU marks the model deprecated.
-        public var deprecated: Bool?
+        package var deprecated: Bool?
     }
 
     /// The accelerator (`kvm`, `tcg`).
-    public var accelerator: String
+    package var accelerator: String
     /// What `added` was taken against, when anything.
-    public var reference: String?
+    package var reference: String?
     /// Every feature this QEMU names (the host model's boolean properties, CPU options left out); nil when unknown.
-    public var known: FeatureSet?
+    package var known: FeatureSet?
     /// The host model's features that are on and migratable; nil when there is no host model.
-    public var hostModel: FeatureSet?
+    package var hostModel: FeatureSet?
     /// The host model's features that are on only when migratability is not required (`invtsc`).
-    public var nonMigratable: FeatureSet
+    package var nonMigratable: FeatureSet
     /// The models, in QEMU's order.
-    public var models: [Model]
+    package var models: [Model]
     private var byName: [String: Int]
 
     /// Indexes one accelerator section of a report, adding its feature names to `index`.
-    public init(_ section: ProbeReport.Accelerator, index: inout FeatureIndex) {
+    package init(_ section: ProbeReport.Accelerator, index: inout FeatureIndex) {
         accelerator = section.name
         reference = section.reference
         if let host = section.hostModel {
@@ -66,8 +66,8 @@ public struct AcceleratorCapabilities: Sendable {
     }
 
     /// The model named `name`, when this QEMU has it.
-    public func model(_ name: String) -> Model? { byName[name].map { models[$0] } }
+    package func model(_ name: String) -> Model? { byName[name].map { models[$0] } }
 
     /// The features this host can give a guest beyond a model's own list: the host model, migratable or not.
-    public var hostCanGive: FeatureSet? { hostModel.map { $0.union(nonMigratable) } }
+    package var hostCanGive: FeatureSet? { hostModel.map { $0.union(nonMigratable) } }
 }

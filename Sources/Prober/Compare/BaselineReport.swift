@@ -5,33 +5,33 @@ import QMP
 /// and as libvirt XML.
 public struct BaselineReport: Sendable {
     /// The schema identifier written in the JSON.
-    public static let schemaID = "qmp-probe/baseline-report/1"
+    package static let schemaID = "qmp-probe/baseline-report/1"
 
     /// One host of the fleet.
-    public struct Host: Sendable {
+    package struct Host: Sendable {
         /// Its label.
-        public var label: String
+        package var label: String
         /// The files it was read from.
-        public var paths: [String]
+        package var paths: [String]
         /// Its QEMU's version.
-        public var version: QEMUVersion
+        package var version: QEMUVersion
         /// Its target architecture.
-        public var arch: String?
+        package var arch: String?
     }
 
     /// Hosts that block a model the same way.
-    public struct Blocking: Sendable, Equatable {
+    package struct Blocking: Sendable, Equatable {
         /// The hosts (indexes into ``BaselineReport/hosts``), ascending.
-        public var hosts: [Int]
+        package var hosts: [Int]
         /// The host's QEMU has no model of that name.
-        public var missing: Bool
+        package var missing: Bool
         /// The features the host cannot give (canonical, sorted); empty when missing or when QEMU did not say.
-        public var blockers: [String]
+        package var blockers: [String]
         /// QEMU did not report whether the model is usable.
-        public var unknown: Bool
+        package var unknown: Bool
 
         /// A group from its parts.
-        public init(hosts: [Int], missing: Bool, blockers: [String], unknown: Bool) {
+        package init(hosts: [Int], missing: Bool, blockers: [String], unknown: Bool) {
             self.hosts = hosts
             self.missing = missing
             self.blockers = blockers
@@ -44,11 +44,11 @@ public struct BaselineReport: Sendable {
         /// The model name.
         public var name: String
         /// The versioned model it resolves to (on the first host that has it).
-        public var aliasOf: String?
+        package var aliasOf: String?
         /// How many hosts can run it.
-        public var usableCount: Int
+        package var usableCount: Int
         /// The hosts that cannot, grouped by reason, most hosts first.
-        public var blockedBy: [Blocking]
+        package var blockedBy: [Blocking]
         /// Whether every host can run it.
         public var usableEverywhere: Bool { blockedBy.isEmpty }
     }
@@ -64,19 +64,19 @@ public struct BaselineReport: Sendable {
     }
 
     /// Hosts on which a CPU does not run as given, grouped by identical reason.
-    public struct RunBlock: Sendable, Equatable {
+    package struct RunBlock: Sendable, Equatable {
         /// The hosts (indexes into ``BaselineReport/hosts``), ascending.
-        public var hosts: [Int]
+        package var hosts: [Int]
         /// The host's QEMU has no model of that name.
-        public var missingModel: Bool
+        package var missingModel: Bool
         /// Features the CPU has that the host cannot give (canonical, sorted): QEMU would filter them, or refuse
         /// the guest with `enforce`.
-        public var cannotGive: [String]
+        package var cannotGive: [String]
         /// Features switched off that the host's QEMU does not know (QEMU refuses an unknown property).
-        public var unknown: [String]
+        package var unknown: [String]
 
         /// A group from its parts.
-        public init(hosts: [Int], missingModel: Bool = false, cannotGive: [String] = [], unknown: [String] = []) {
+        package init(hosts: [Int], missingModel: Bool = false, cannotGive: [String] = [], unknown: [String] = []) {
             self.hosts = hosts
             self.missingModel = missingModel
             self.cannotGive = cannotGive
@@ -89,26 +89,26 @@ public struct BaselineReport: Sendable {
         /// The base model.
         public var model: String
         /// Features switched on (canonical QEMU names, sorted).
-        public var plus: [String]
+        package var plus: [String]
         /// Features switched off (canonical QEMU names, sorted).
-        public var minus: [String]
+        package var minus: [String]
         /// Whether the model's own features were known (else `plus` lists every shared feature).
-        public var modelFeaturesKnown: Bool
+        package var modelFeaturesKnown: Bool
         /// How the model was chosen; nil for a CPU given by the operator (`--cpu`, `--domain`).
-        public var rule: ModelRule? = nil
+        package var rule: ModelRule? = nil
         /// The vendor QEMU's definition of the model sets (``CPUVendor/vendor(ofModel:)``), nil when it has none.
-        public var modelVendor: String? = nil
+        package var modelVendor: String? = nil
         /// KVM paravirtual features every host model has that the model does not turn on (`kvm-pv-unhalt`, ...):
         /// not part of the CPU model on any platform (each sets them its own way), so neither switched nor printed
         /// by the platform formats.
-        public var paravirtual: [String] = []
+        package var paravirtual: [String] = []
         /// The hosts on which the CPU does not run as given; empty when it runs on every host.
-        public var blockedOn: [RunBlock] = []
+        package var blockedOn: [RunBlock] = []
         /// libvirt's cost of the choice (added features plus 2, 3, 4, ... per disabled one), nil for other rules.
-        public var cost: Int? = nil
+        package var cost: Int? = nil
 
         /// A CPU from its parts.
-        public init(model: String, plus: [String], minus: [String], modelFeaturesKnown: Bool) {
+        package init(model: String, plus: [String], minus: [String], modelFeaturesKnown: Bool) {
             self.model = model
             self.plus = plus
             self.minus = minus
@@ -116,7 +116,7 @@ public struct BaselineReport: Sendable {
         }
 
         /// Whether the CPU runs on every host.
-        public var runsEverywhere: Bool { blockedOn.isEmpty }
+        package var runsEverywhere: Bool { blockedOn.isEmpty }
 
         /// The `-cpu` string: `MODEL,+feat...,-feat...`.
         public var cpuString: String {
@@ -126,7 +126,7 @@ public struct BaselineReport: Sendable {
         /// libvirt's `<cpu mode='custom' match='exact'>` with `<model fallback='forbid'>`, `require`d and `disable`d
         /// features in libvirt's spelling; features libvirt does not model (KVM paravirtual ones) are named in a
         /// comment (``LibvirtCPUFormat`` refuses them instead).
-        public var libvirtXML: String { LibvirtCPUFormat.xml(self, vendor: nil, refusing: false).text }
+        package var libvirtXML: String { LibvirtCPUFormat.xml(self, vendor: nil, refusing: false).text }
     }
 
     /// The fleet baseline of one accelerator.
@@ -140,27 +140,27 @@ public struct BaselineReport: Sendable {
         /// The baseline CPU, when a model fits.
         public var baseline: BaselineCPU?
         /// The hosts' vendor (QEMU's string, e.g. `AuthenticAMD`), nil when unknown or when the hosts differ.
-        public var vendor: String? = nil
+        package var vendor: String? = nil
         /// How ``vendor`` was decided, in plain words.
-        public var vendorBasis: String = ""
+        package var vendorBasis: String = ""
         /// The operator's CPU (`--cpu`, `--domain`) checked on every host, when given.
-        public var checked: BaselineCPU? = nil
+        package var checked: BaselineCPU? = nil
         /// What limits the answer.
-        public var notes: [String]
+        package var notes: [String]
     }
 
     /// The hosts, in argument order.
-    public var hosts: [Host]
+    package var hosts: [Host]
     /// The models asked about (`--model`), nil for all.
-    public var askedModels: [String]?
+    package var askedModels: [String]?
     /// The target architecture every host shares.
-    public var arch: String? { hosts.lazy.compactMap(\.arch).first }
+    package var arch: String? { hosts.lazy.compactMap(\.arch).first }
     /// Per accelerator.
     public var accelerators: [Accelerator]
 
     /// Success: every asked model is usable on every host; else the operator's CPU runs on every host; else (none
     /// asked) each accelerator has a baseline CPU that runs on every host.
-    public var satisfied: Bool {
+    package var satisfied: Bool {
         if askedModels != nil { return accelerators.allSatisfy { $0.models.allSatisfy(\.usableEverywhere) } }
         if accelerators.contains(where: { $0.checked != nil }) {
             return accelerators.allSatisfy { $0.checked?.runsEverywhere ?? true }

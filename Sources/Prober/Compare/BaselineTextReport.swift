@@ -1,12 +1,18 @@
+extension BaselineReport {
+    /// The readable summary for a terminal (what `qmp-probe baseline` prints): the hosts, per accelerator the models
+    /// usable everywhere and what blocks the others, the shared features and the baseline CPU.
+    public var text: String { BaselineTextReport.render(self) }
+}
+
 /// The readable summary of a ``BaselineReport`` for a terminal.
-public enum BaselineTextReport {
+package enum BaselineTextReport {
     /// How many host labels to name per group before "and N more".
-    public static let hostsShown = 6
+    package static let hostsShown = 6
     /// How many blocking features to name per group before "(+N more)" (`--json` has them all).
-    public static let featuresShown = 8
+    package static let featuresShown = 8
 
     /// Renders the report.
-    public static func render(_ report: BaselineReport) -> String {
+    package static func render(_ report: BaselineReport) -> String {
         var out = "\(report.hosts.count) host\(report.hosts.count == 1 ? "" : "s"):"
         if report.hosts.count <= 12 {
             out += "\n" + report.hosts.map { "  \($0.label): QEMU \($0.version), \($0.arch ?? "unknown arch")" }.joined(separator: "\n") + "\n"

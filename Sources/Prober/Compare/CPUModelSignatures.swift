@@ -3,11 +3,11 @@ import QMP
 /// The CPUID family and model QEMU's x86 model definitions report, and a host's: libvirt's x86 decoder prefers, once
 /// one is found, only models whose signature matches the host's (`x86DecodeUseCandidate`, from libvirt's own
 /// `<signature>` lists; here QEMU's definitions).
-public enum CPUModelSignatures {
+package enum CPUModelSignatures {
     /// Family and model of each x86 model by unversioned name (all its versions; aliases such as `Haswell-noTSX`
     /// resolve through their `alias-of`). Read from the static expansions of every model under TCG in QEMU 7.2 and
     /// 10.0 (recorded-sessions; the tests check it against them).
-    public static let table: [String: [Signature]] = [
+    package static let table: [String: [Signature]] = [
         "486": [.init(4, 8)], "pentium": [.init(5, 4)], "pentium2": [.init(6, 5)], "pentium3": [.init(6, 7)],
         "athlon": [.init(6, 2)], "n270": [.init(6, 28)], "coreduo": [.init(6, 14)], "core2duo": [.init(6, 15)],
         "Conroe": [.init(6, 15)], "qemu32": [.init(6, 6)], "qemu64": [.init(15, 107)], "kvm32": [.init(15, 6)],
@@ -24,28 +24,28 @@ public enum CPUModelSignatures {
     ]
 
     /// A CPUID family and model.
-    public struct Signature: Sendable, Hashable, CustomStringConvertible {
+    package struct Signature: Sendable, Hashable, CustomStringConvertible {
         /// The family (extended family included).
-        public var family: Int
+        package var family: Int
         /// The model (extended model included).
-        public var model: Int
+        package var model: Int
 
         /// A signature from its parts.
-        public init(_ family: Int, _ model: Int) {
+        package init(_ family: Int, _ model: Int) {
             self.family = family
             self.model = model
         }
 
-        public var description: String { "family \(family) model \(model)" }
+        package var description: String { "family \(family) model \(model)" }
     }
 
     /// The signatures of `model` (through `aliasOf` when given), nil when unknown.
-    public static func signatures(of model: String, aliasOf: String? = nil) -> [Signature]? {
+    package static func signatures(of model: String, aliasOf: String? = nil) -> [Signature]? {
         table[CPUVendor.unversioned(aliasOf ?? model)] ?? table[model]
     }
 
     /// A host model's signature (its `family` and `model` properties), nil when it has none.
-    public static func signature(of hostModel: ProbeReport.HostModel?) -> Signature? {
+    package static func signature(of hostModel: ProbeReport.HostModel?) -> Signature? {
         guard let props = hostModel?.props, let family = props["family"]?.int64Value,
               let model = props["model"]?.int64Value else { return nil }
         return Signature(Int(family), Int(model))

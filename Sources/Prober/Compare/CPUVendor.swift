@@ -2,11 +2,11 @@ import QMP
 
 /// x86 CPU vendors: of a host (its host model's `vendor` property) and of QEMU's CPU models (the vendor their
 /// definition sets, which a guest sees under TCG; under KVM every model takes the host's vendor).
-public enum CPUVendor {
+package enum CPUVendor {
     /// The vendor QEMU's definition of each x86 model sets, by unversioned name (versions keep their model's vendor).
     /// Read from the static expansions of every model under TCG in QEMU 7.2 and 10.0 (recorded-sessions; the tests
     /// check it against them). `host`, `max` and `base` follow the host or have none.
-    public static let modelVendors: [String: String] = {
+    package static let modelVendors: [String: String] = {
         var table: [String: String] = [:]
         let amd = ["qemu64", "phenom", "athlon", "Opteron_G1", "Opteron_G2", "Opteron_G3", "Opteron_G4", "Opteron_G5",
                    "EPYC", "EPYC-IBPB", "EPYC-Rome", "EPYC-Milan", "EPYC-Genoa", "EPYC-Turin"]
@@ -27,19 +27,19 @@ public enum CPUVendor {
     }()
 
     /// QEMU's vendor string of AMD.
-    public static let amd64 = "AuthenticAMD"
+    package static let amd64 = "AuthenticAMD"
     /// QEMU's vendor string of Intel.
-    public static let intel64 = "GenuineIntel"
+    package static let intel64 = "GenuineIntel"
 
     /// The vendor QEMU's definition of `model` sets (`EPYC-Milan-v2` as `EPYC-Milan`), nil for `host`, `max`,
     /// `base` and models not in ``modelVendors``.
-    public static func vendor(ofModel model: String) -> String? {
+    package static func vendor(ofModel model: String) -> String? {
         if let vendor = modelVendors[model] { return vendor }
         return modelVendors[unversioned(model)]
     }
 
     /// `NAME` for `NAME-vN`, else the name itself.
-    public static func unversioned(_ model: String) -> String {
+    package static func unversioned(_ model: String) -> String {
         guard let dash = model.lastIndex(of: "-") else { return model }
         let suffix = model[model.index(after: dash)...]
         guard suffix.first == "v", suffix.count > 1, suffix.dropFirst().allSatisfy(\.isNumber) else { return model }
@@ -47,7 +47,7 @@ public enum CPUVendor {
     }
 
     /// libvirt's name of a vendor (`src/cpu_map/x86_vendors.xml`: `Intel`, `AMD`, `Hygon`), the QEMU string otherwise.
-    public static func libvirtName(_ vendor: String) -> String {
+    package static func libvirtName(_ vendor: String) -> String {
         switch vendor {
         case intel64: return "Intel"
         case amd64: return "AMD"
@@ -59,7 +59,7 @@ public enum CPUVendor {
     /// A host's vendor as its host model reports it (the `vendor` property of the static expansion of `host` under
     /// KVM, or of `max` under TCG, which is QEMU's TCG CPU and says `AuthenticAMD`); nil when the host model has no
     /// `vendor` (no host model, or a target without one).
-    public static func vendor(of hostModel: ProbeReport.HostModel?) -> String? {
+    package static func vendor(of hostModel: ProbeReport.HostModel?) -> String? {
         guard let value = hostModel?.props["vendor"], case .string(let vendor) = value, !vendor.isEmpty else { return nil }
         return vendor
     }

@@ -2,7 +2,7 @@ import QMP
 
 extension CompareReport {
     /// The question every verdict answers, as written in the JSON and the text.
-    public static let question = "could a guest started on SRC run on DST? (live migration, or restoring a saved image: both need the same guest CPU)"
+    package static let question = "could a guest started on SRC run on DST? (live migration, or restoring a saved image: both need the same guest CPU)"
 
     /// The report as JSON, following `schemas/compare-report.schema.json`.
     public var json: JSON {
@@ -38,7 +38,7 @@ extension CompareReport {
 
 extension ModelVerdict {
     /// The verdict as JSON; unknown values are `null`.
-    public var json: JSON {
+    package var json: JSON {
         func list(_ values: [String]?) -> JSON { values.map { .array($0.map(JSON.string)) } ?? .null }
         var object: JSONObject = ["model": .string(model)]
         object["spec"] = spec.map(JSON.string) ?? .null

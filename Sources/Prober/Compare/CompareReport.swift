@@ -4,18 +4,18 @@ import QMP
 /// source (SRC) run on the destination (DST)? The same answer serves live migration and restoring a saved image.
 public struct CompareReport: Sendable {
     /// The schema identifier written in the JSON.
-    public static let schemaID = "qmp-probe/compare-report/1"
+    package static let schemaID = "qmp-probe/compare-report/1"
 
     /// One side of the comparison.
-    public struct Side: Sendable {
+    package struct Side: Sendable {
         /// The host's label.
-        public var label: String
+        package var label: String
         /// The files it was read from.
-        public var paths: [String]
+        package var paths: [String]
         /// Its QEMU's version.
-        public var version: QEMUVersion
+        package var version: QEMUVersion
         /// Its target architecture.
-        public var arch: String?
+        package var arch: String?
     }
 
     /// The verdicts of one accelerator.
@@ -23,19 +23,19 @@ public struct CompareReport: Sendable {
         /// `kvm`, `tcg`.
         public var name: String
         /// What SRC's `added` features were taken against (e.g. `tcg in the same QEMU`), nil when unknown.
-        public var sourceReference: String?
+        package var sourceReference: String?
         /// One verdict per model (SRC's order), or the one asked for.
         public var verdicts: [ModelVerdict]
         /// What limits the answer, in plain words.
-        public var notes: [String]
+        package var notes: [String]
     }
 
     /// The source host.
-    public var source: Side
+    package var source: Side
     /// The destination host.
-    public var destination: Side
+    package var destination: Side
     /// The CPU asked for (`--cpu`/`--domain`), nil for every model.
-    public var cpu: CPUSpec?
+    package var cpu: CPUSpec?
     /// Per accelerator compared.
     public var accelerators: [Accelerator]
 

@@ -1,7 +1,13 @@
+extension CompareReport {
+    /// The readable summary for a terminal (what `qmp-probe compare` prints): per accelerator, the blocked models one
+    /// per line with their blockers, then the compatible ones.
+    public var text: String { CompareTextReport.render(self) }
+}
+
 /// The readable summary of a ``CompareReport`` for a terminal.
-public enum CompareTextReport {
+package enum CompareTextReport {
     /// Renders the report: per accelerator, blocked models one per line with their blockers, then the compatible ones.
-    public static func render(_ report: CompareReport) -> String {
+    package static func render(_ report: CompareReport) -> String {
         func side(_ name: String, _ side: CompareReport.Side) -> String {
             "\(name): \(side.label) (QEMU \(side.version), \(side.arch ?? "unknown arch"); \(side.paths.joined(separator: ", ")))\n"
         }

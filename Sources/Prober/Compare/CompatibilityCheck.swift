@@ -1,11 +1,11 @@
 /// Whether a guest started on one host could run on another: the answer for live migration and for restoring a
 /// saved image alike, since both need the same guest CPU on the destination.
-public enum CompatibilityCheck {
+package enum CompatibilityCheck {
     /// Checks `guest` (from the source) against `destination`. Each guest feature must be something the destination
     /// can give: known to its QEMU, not in its `unavailable-features` for the model, and, when it is not part of the
     /// destination's own definition of the model, in its host model. When the source did not expand the model,
     /// the check is by model: the destination's `unavailable-features` that the source did not filter too.
-    public static func check(_ guest: GuestCPU, on destination: AcceleratorCapabilities,
+    package static func check(_ guest: GuestCPU, on destination: AcceleratorCapabilities,
                              index: FeatureIndex) -> ModelVerdict {
         var verdict = ModelVerdict(model: guest.spec.model, spec: guest.spec.features.isEmpty ? nil : guest.spec.description)
         verdict.guest = guest.features.map(index.names)

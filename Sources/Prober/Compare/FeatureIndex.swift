@@ -1,4 +1,4 @@
-/// Numbers CPU feature names across hosts and QEMU versions so that feature sets become bitsets (``FeatureSet``).
+/// Numbers CPU feature names across hosts and QEMU versions so that feature sets become bitsets (`FeatureSet`).
 ///
 /// Names are matched by ``FeatureNames`` normalization (lowercase, `_` and `.` read as `-`) after the target's true
 /// aliases (x86: `pclmuldq` is `pclmulqdq`, `sse3` is `pni`; see ``QEMUTarget/featureAliases``), so `sse4_1` from an old QEMU and `sse4.1` from a new one
@@ -17,28 +17,28 @@ public struct FeatureIndex: Sendable {
     /// Exact spellings already seen: one cheap lookup per name on the hot path, no normalization.
     private var spellings = SpellingTable()
     /// The display name of each feature, by id.
-    public private(set) var names: [String] = []
+    package private(set) var names: [String] = []
     /// Per id, whether it is a CPU option rather than a feature.
     private var options: [Bool] = []
 
     /// The aliases applied: the target's (the same rule as ``FeatureNames``: none for targets other than x86).
-    public let aliases: [String: String]
+    package let aliases: [String: String]
 
     /// An empty index for the features of target `arch` (`x86_64`, `s390x`, `aarch64`, ...).
-    public init(arch: String?) {
+    package init(arch: String?) {
         aliases = QEMUTarget(arch: arch).featureAliases
     }
 
     /// The number of features known.
-    public var count: Int { names.count }
+    package var count: Int { names.count }
 
     /// The normalized key of a name (the target's aliases resolved).
-    public func key(_ name: String) -> String {
+    package func key(_ name: String) -> String {
         FeatureNames.key(aliases[name] ?? name)
     }
 
     /// Whether `name` is a CPU option rather than a feature (see ``cpuOptions``; `hv-*` and `x-*` too).
-    public func isCPUOption(_ name: String) -> Bool {
+    package func isCPUOption(_ name: String) -> Bool {
         Self.isCPUOptionKey(key(name))
     }
 
@@ -47,7 +47,7 @@ public struct FeatureIndex: Sendable {
     }
 
     /// The id of `name`, adding it when new.
-    public mutating func intern(_ name: String) -> Int {
+    package mutating func intern(_ name: String) -> Int {
         if let id = spellings.find(name) { return id }
         let id = internNew(name)
         spellings.insert(name, id)
@@ -55,7 +55,7 @@ public struct FeatureIndex: Sendable {
     }
 
     /// Whether feature `id` is a CPU option (see ``isCPUOption(_:)``), decided once when its first spelling came.
-    public func isOption(_ id: Int) -> Bool { options[id] }
+    package func isOption(_ id: Int) -> Bool { options[id] }
 
     private mutating func internNew(_ name: String) -> Int {
         let key = self.key(name)
@@ -71,10 +71,10 @@ public struct FeatureIndex: Sendable {
     }
 
     /// The id of `name`, or nil when no host mentioned it.
-    public func id(_ name: String) -> Int? { spellings.find(name) ?? ids[key(name)] }
+    package func id(_ name: String) -> Int? { spellings.find(name) ?? ids[key(name)] }
 
     /// The set of `names`, adding new ones; CPU options are left out when `featuresOnly`.
-    public mutating func set<S: Sequence>(_ names: S, featuresOnly: Bool = false) -> FeatureSet where S.Element == String {
+    package mutating func set<S: Sequence>(_ names: S, featuresOnly: Bool = false) -> FeatureSet where S.Element == String {
         var set = FeatureSet()
         for name in names {
             let id = intern(name)
@@ -84,15 +84,15 @@ public struct FeatureIndex: Sendable {
     }
 
     /// The display names of a set, sorted.
-    public func names(_ set: FeatureSet) -> [String] {
+    package func names(_ set: FeatureSet) -> [String] {
         set.ids.map { names[$0] }.sorted()
     }
 
     /// The display name of feature `id`.
-    public func name(_ id: Int) -> String { names[id] }
+    package func name(_ id: Int) -> String { names[id] }
 
     /// Per id, its position in the sorted display names (to sort ids by name with integer comparisons).
-    public func rankByName() -> [Int] {
+    package func rankByName() -> [Int] {
         var rank = [Int](repeating: 0, count: names.count)
         for (position, id) in names.indices.sorted(by: { names[$0] < names[$1] }).enumerated() { rank[id] = position }
         return rank

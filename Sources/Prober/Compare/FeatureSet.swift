@@ -1,39 +1,39 @@
 /// A set of features as a bitset over a ``FeatureIndex``: bit `i` is feature `i` of the index.
 /// Union, intersection and difference are word-wise, so comparing hosts never hashes strings.
-public struct FeatureSet: Sendable, Hashable {
+package struct FeatureSet: Sendable, Hashable {
     /// The bits, 64 features per word; missing words are zero.
-    public private(set) var words: [UInt64]
+    package private(set) var words: [UInt64]
 
     /// An empty set.
-    public init() { words = [] }
+    package init() { words = [] }
 
     /// A set of the given feature ids.
-    public init<S: Sequence>(_ ids: S) where S.Element == Int {
+    package init<S: Sequence>(_ ids: S) where S.Element == Int {
         words = []
         for id in ids { insert(id) }
     }
 
     /// Adds feature `id`.
-    public mutating func insert(_ id: Int) {
+    package mutating func insert(_ id: Int) {
         let word = id >> 6
         if word >= words.count { words.append(contentsOf: repeatElement(0, count: word - words.count + 1)) }
         words[word] |= 1 << UInt64(id & 63)
     }
 
     /// Whether feature `id` is in the set.
-    public func contains(_ id: Int) -> Bool {
+    package func contains(_ id: Int) -> Bool {
         let word = id >> 6
         return word < words.count && words[word] & (1 << UInt64(id & 63)) != 0
     }
 
     /// Whether the set is empty.
-    public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
+    package var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
 
     /// The number of features.
-    public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+    package var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 
     /// The feature ids, ascending.
-    public var ids: [Int] {
+    package var ids: [Int] {
         var result: [Int] = []
         for (index, word) in words.enumerated() {
             var bits = word
@@ -46,7 +46,7 @@ public struct FeatureSet: Sendable, Hashable {
     }
 
     /// Adds every feature of `other`.
-    public mutating func formUnion(_ other: FeatureSet) {
+    package mutating func formUnion(_ other: FeatureSet) {
         if other.words.count > words.count {
             words.append(contentsOf: repeatElement(0, count: other.words.count - words.count))
         }
@@ -54,38 +54,38 @@ public struct FeatureSet: Sendable, Hashable {
     }
 
     /// Keeps only the features also in `other`.
-    public mutating func formIntersection(_ other: FeatureSet) {
+    package mutating func formIntersection(_ other: FeatureSet) {
         for index in words.indices { words[index] &= index < other.words.count ? other.words[index] : 0 }
     }
 
     /// Removes every feature of `other`.
-    public mutating func subtract(_ other: FeatureSet) {
+    package mutating func subtract(_ other: FeatureSet) {
         for index in words.indices where index < other.words.count { words[index] &= ~other.words[index] }
     }
 
     /// The features in either set.
-    public func union(_ other: FeatureSet) -> FeatureSet {
+    package func union(_ other: FeatureSet) -> FeatureSet {
         var result = self
         result.formUnion(other)
         return result
     }
 
     /// The features in both sets.
-    public func intersection(_ other: FeatureSet) -> FeatureSet {
+    package func intersection(_ other: FeatureSet) -> FeatureSet {
         var result = self
         result.formIntersection(other)
         return result
     }
 
     /// The features of this set that are not in `other`.
-    public func subtracting(_ other: FeatureSet) -> FeatureSet {
+    package func subtracting(_ other: FeatureSet) -> FeatureSet {
         var result = self
         result.subtract(other)
         return result
     }
 
     /// Whether every feature of this set is in `other`.
-    public func isSubset(of other: FeatureSet) -> Bool {
+    package func isSubset(of other: FeatureSet) -> Bool {
         for index in words.indices where words[index] & ~(index < other.words.count ? other.words[index] : 0) != 0 {
             return false
         }
@@ -93,14 +93,14 @@ public struct FeatureSet: Sendable, Hashable {
     }
 
     /// The number of features in both sets, without building the intersection.
-    public func intersectionCount(_ other: FeatureSet) -> Int {
+    package func intersectionCount(_ other: FeatureSet) -> Int {
         var total = 0
         for index in 0..<min(words.count, other.words.count) { total += (words[index] & other.words[index]).nonzeroBitCount }
         return total
     }
 
     /// Same features (trailing zero words do not count).
-    public static func == (lhs: FeatureSet, rhs: FeatureSet) -> Bool {
+    package static func == (lhs: FeatureSet, rhs: FeatureSet) -> Bool {
         let count = max(lhs.words.count, rhs.words.count)
         for index in 0..<count {
             let left = index < lhs.words.count ? lhs.words[index] : 0
@@ -111,7 +111,7 @@ public struct FeatureSet: Sendable, Hashable {
     }
 
     /// Hashes the words without trailing zeros, consistently with `==`.
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         var end = words.count
         while end > 0 && words[end - 1] == 0 { end -= 1 }
         hasher.combine(end)

@@ -1,6 +1,6 @@
 import QMP
 
-/// Computes a ``BaselineReport`` over many hosts. Feature lists become ``FeatureSet`` bitsets over one
+/// Computes a ``BaselineReport`` over many hosts. Feature lists become `FeatureSet` bitsets over one
 /// ``FeatureIndex`` as each host is read (one hash lookup per name); everything after that (grouping the hosts
 /// that block a model, intersecting host models, scoring base models) works on bitsets. Cost: one pass over every
 /// host's models and features, O(hosts × (models + features)); the base model's score is taken once per distinct

@@ -7,7 +7,7 @@ import QMP
 public enum HostResultLoader {
     /// Splits `[LABEL=]PATH[,PATH...]`.
     /// - Throws: ``ProberError/invalidInput(_:)`` for an empty label or path.
-    public static func parseArgument(_ argument: String) throws -> (label: String?, paths: [String]) {
+    package static func parseArgument(_ argument: String) throws -> (label: String?, paths: [String]) {
         var rest = Substring(argument)
         var label: String?
         if let equals = rest.firstIndex(of: "="), !rest[..<equals].contains("/") {
@@ -68,7 +68,7 @@ public enum HostResultLoader {
     /// The arguments with every directory replaced by the results in it: its `*.json`, `*.jsonl` and `*.replies`
     /// files, sorted by name (a fleet's results in one folder need no shell expansion, and no argument limit).
     /// - Throws: ``ProberError/invalidInput(_:)`` for a directory that cannot be listed or holds no result.
-    public static func expandDirectories(_ arguments: [String]) throws -> [String] {
+    package static func expandDirectories(_ arguments: [String]) throws -> [String] {
         var expanded: [String] = []
         for argument in arguments {
             var isDirectory: ObjCBool = false

@@ -13,7 +13,7 @@ public struct ModelVerdict: Sendable, Equatable {
         case notMigratable = "src-not-migratable"
 
         /// A short phrase for text output.
-        public var phrase: String {
+        package var phrase: String {
             switch self {
             case .unknownFeature: return "DST's QEMU does not know"
             case .unavailable: return "DST's host lacks"
@@ -24,7 +24,7 @@ public struct ModelVerdict: Sendable, Equatable {
     }
 
     /// How the guest's features were known.
-    public enum Basis: String, Sendable, Equatable {
+    package enum Basis: String, Sendable, Equatable {
         /// The source expanded the model: every guest feature was checked.
         case features
         /// The source did not expand the model (libvirt's recorded probes): checked by the destination's blockers.
@@ -38,38 +38,38 @@ public struct ModelVerdict: Sendable, Equatable {
         /// Why it blocks.
         public var reason: Reason
         /// Whether the source's QEMU added it on its own (against its reference), not the model.
-        public var addedBySource: Bool
+        package var addedBySource: Bool
     }
 
     /// The model name.
     public var model: String
     /// The full spec in `-cpu` syntax when it has switches, else nil.
-    public var spec: String?
+    package var spec: String?
     /// How the guest's features were known.
-    public var basis: Basis = .features
+    package var basis: Basis = .features
     /// The destination has no model of that name.
-    public var modelMissing = false
+    package var modelMissing = false
     /// The destination's definition checked when it is not the named one: the versioned model the source resolved
     /// the name to (or `-v1` for a source without versions).
-    public var destinationModel: String?
+    package var destinationModel: String?
     /// The source's definition the guest was taken from when the destination has no such versioned model: `NAME-v1`,
     /// the legacy definition an old machine type runs (the destination's QEMU has no versions).
-    public var sourceModel: String?
+    package var sourceModel: String?
     /// Whether the model is usable on the destination as it stands (its own verdict, nil when unknown or missing).
-    public var destinationUsable: Bool?
+    package var destinationUsable: Bool?
     /// Whether the model is usable on the source as it stands (nil when unknown).
-    public var sourceUsable: Bool?
+    package var sourceUsable: Bool?
     /// The guest's features on the source; nil when unknown.
-    public var guest: [String]?
+    package var guest: [String]?
     /// What the source filtered from the model (the guest runs without it on both sides).
-    public var filtered: [String] = []
+    package var filtered: [String] = []
     /// Guest features the source's QEMU added on its own; nil when the source has no reference.
-    public var added: [String]?
+    package var added: [String]?
     /// The blocking features.
     public var blockers: [Blocker] = []
 
     /// A verdict with nothing found yet.
-    public init(model: String, spec: String? = nil) {
+    package init(model: String, spec: String? = nil) {
         self.model = model
         self.spec = spec
     }

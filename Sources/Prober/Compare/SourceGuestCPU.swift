@@ -1,30 +1,30 @@
 /// The CPU a guest gets on the source host: the model's enabled features under the source's accelerator, with
 /// the spec's switches applied, minus what the source cannot give (QEMU filters those at start). This updated CPU
 /// is what a migration stream or a saved image carries, so the destination must give exactly it.
-public struct GuestCPU: Sendable {
+package struct GuestCPU: Sendable {
     /// The model (and switches) asked for.
-    public var spec: CPUSpec
+    package var spec: CPUSpec
     /// Every feature the guest has; nil when the source did not expand the model (libvirt's recorded probes).
-    public var features: FeatureSet?
+    package var features: FeatureSet?
     /// Features known to be on even when ``features`` is unknown (switched on by the spec and given by the source).
-    public var knownOn: FeatureSet
+    package var knownOn: FeatureSet
     /// Features known to be off: switched off by the spec, or asked for and filtered by the source.
-    public var knownOff: FeatureSet
+    package var knownOff: FeatureSet
     /// What the source filtered: asked for, but the source host cannot give it.
-    public var filtered: FeatureSet
+    package var filtered: FeatureSet
     /// Features of the guest that the source's QEMU added on its own against its reference (e.g. KVM's `x2apic`);
     /// nil when the source has no reference.
-    public var added: FeatureSet?
+    package var added: FeatureSet?
     /// Features of the guest that the source host marks as not migratable (`invtsc`).
-    public var nonMigratable: FeatureSet
+    package var nonMigratable: FeatureSet
     /// The versioned model the name resolved to on the source (`alias-of`), nil for QEMU before 4.1 (whose
     /// unversioned models are the legacy definitions, `-v1`) and for models that are not aliases.
-    public var resolvedName: String?
+    package var resolvedName: String?
 
     /// Works out the guest CPU of `spec` on `source`; nil when the source has no such model. `definition` names the
     /// source model to take the features from when it is not the named one (`NAME-v1` when the destination's QEMU
     /// has no versions: the guest then runs an old machine type, which resolves names to the legacy definitions).
-    public init?(spec: CPUSpec, on source: AcceleratorCapabilities, definition: String? = nil, index: inout FeatureIndex) {
+    package init?(spec: CPUSpec, on source: AcceleratorCapabilities, definition: String? = nil, index: inout FeatureIndex) {
         guard source.model(spec.model) != nil, let model = source.model(definition ?? spec.model) else { return nil }
         self.spec = spec
         resolvedName = definition ?? model.aliasOf

@@ -5,9 +5,9 @@ import QMP
 /// resolved (a migration keeps it), so an alias such as `pc` means the same machine on both.
 public struct GuestABIChecker: Sendable {
     /// Where the guest runs (or ran).
-    public var source: GuestSide
+    package var source: GuestSide
     /// Where it moves to.
-    public var destination: GuestSide
+    package var destination: GuestSide
     /// The `-cpu` string; nil takes the saved side's.
     public var cpu: String?
     /// The machine types (empty: QEMU's default, or every machine type of the saved side).
@@ -20,7 +20,7 @@ public struct GuestABIChecker: Sendable {
     public var timeout: Duration = .seconds(60)
     /// Record the live side's guest sessions (the source's when both are live) to this path; with several
     /// machine types, one file each (``recordingPath(_:machine:count:)``).
-    public var recordPath: String?
+    package var recordPath: String?
 
     /// A checker from `source` to `destination`.
     public init(source: GuestSide, destination: GuestSide) {
@@ -73,7 +73,7 @@ public struct GuestABIChecker: Sendable {
 
     /// The path a guest session is recorded to: `base` itself for a single machine type, else `base` with
     /// `-MACHINE` before its extension.
-    public static func recordingPath(_ base: String, machine: String?, count: Int) -> String {
+    package static func recordingPath(_ base: String, machine: String?, count: Int) -> String {
         guard count > 1 else { return base }
         let suffix = "-" + (machine ?? "default")
         if base.hasSuffix(".jsonl") { return String(base.dropLast(6)) + suffix + ".jsonl" }

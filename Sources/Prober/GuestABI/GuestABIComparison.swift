@@ -9,9 +9,9 @@
 ///   ``MachineCompat`` when the two sides resolved different machine types);
 /// - `accelerator-default`: the accelerator's defaults (``AcceleratorDefaults``) differ between the two versions;
 /// - `unexplained`: a change between the QEMU versions that none of these covers: a finding.
-public enum GuestABIComparison {
+package enum GuestABIComparison {
     /// The differences between `src` and `dst`, features first (by name), then identity properties.
-    public static func differences(src: RealizedCPU, dst: RealizedCPU) -> [GuestABIDifference] {
+    package static func differences(src: RealizedCPU, dst: RealizedCPU) -> [GuestABIDifference] {
         let machine = src.resolvedMachine ?? src.machine ?? "default"
         // The two QEMUs may spell a feature differently: compare by normalized key, show the source's spelling.
         var srcByKey: [String: (String, Bool)] = [:]

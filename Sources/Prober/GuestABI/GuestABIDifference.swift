@@ -3,7 +3,7 @@
 /// what libvirt makes of it.
 public struct GuestABIDifference: Sendable, Equatable {
     /// A realized value on one side.
-    public enum Value: Sendable, Equatable, CustomStringConvertible {
+    package enum Value: Sendable, Equatable, CustomStringConvertible {
         /// A feature, on or off.
         case flag(Bool)
         /// A property's value.
@@ -12,7 +12,7 @@ public struct GuestABIDifference: Sendable, Equatable {
         case absent
 
         /// `on`, `off`, the value, or `absent`.
-        public var description: String {
+        package var description: String {
             switch self {
             case .flag(let on): return on ? "on" : "off"
             case .text(let text): return text
@@ -21,7 +21,7 @@ public struct GuestABIDifference: Sendable, Equatable {
         }
 
         /// Whether this is a feature that is on.
-        public var isOn: Bool { self == .flag(true) }
+        package var isOn: Bool { self == .flag(true) }
     }
 
     /// Which way a feature changed.
@@ -37,13 +37,13 @@ public struct GuestABIDifference: Sendable, Equatable {
     /// The feature's canonical name (QEMU's spelling), or the property's name.
     public var feature: String
     /// Whether ``feature`` is a CPU feature (else an identity property).
-    public var isFeature: Bool
+    package var isFeature: Bool
     /// The machine type (as resolved on the source).
     public var machine: String
     /// The source's value.
-    public var src: Value
+    package var src: Value
     /// The destination's value.
-    public var dst: Value
+    package var dst: Value
     /// Which way it changed.
     public var direction: Direction
     /// Why.
@@ -53,10 +53,10 @@ public struct GuestABIDifference: Sendable, Equatable {
     /// What libvirt does with `check='full'` (and with every migration and restore, which carry that check).
     public var libvirtFull: String
     /// What libvirt does with `check='partial'` at a new start.
-    public var libvirtPartial: String
+    package var libvirtPartial: String
 
     /// A difference from its parts; the direction and libvirt's verdicts follow from them (`libvirtVerdicts(feature:direction:src:dst:cause:)`).
-    public init(feature: String, isFeature: Bool, machine: String, src: Value, dst: Value, cause: FeatureCause, detail: String) {
+    package init(feature: String, isFeature: Bool, machine: String, src: Value, dst: Value, cause: FeatureCause, detail: String) {
         self.feature = feature
         self.isFeature = isFeature
         self.machine = machine
@@ -110,7 +110,7 @@ public struct GuestABIBlocker: Sendable, Equatable {
     public var reason: String
 
     /// A blocker from its parts.
-    public init(machine: String, reason: String) {
+    package init(machine: String, reason: String) {
         self.machine = machine
         self.reason = reason
     }

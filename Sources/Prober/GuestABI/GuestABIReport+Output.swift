@@ -2,7 +2,7 @@ import QMP
 
 extension GuestABIReport {
     /// The `schema` member of ``json``.
-    public static let schema = "qmp-probe/guest-abi/1"
+    package static let schema = "qmp-probe/guest-abi/1"
 
     private var firstSource: RealizedCPU? { pairs.first?.source }
     private var firstDestination: RealizedCPU? { pairs.lazy.compactMap(\.destination).first }

@@ -29,7 +29,7 @@ public enum GuestSide: Sendable, Equatable {
     /// The realized CPUs a saved result holds, one per machine type: the `realized` entries of a `cpu --live --json`
     /// output (schema ``GuestCPUResult/schema``), or the replayed guest sessions of a recording.
     /// - Throws: ``ProberError/invalidInput(_:)`` for a file of another kind or format version, or without a realized CPU.
-    public static func loadSaved(path: String) async throws -> [RealizedCPU] {
+    package static func loadSaved(path: String) async throws -> [RealizedCPU] {
         let bytes = try FileContents.bytes(of: path)
         let document: JSON
         do {

@@ -3,25 +3,25 @@ import QMP
 /// What each accelerator does to every x86 CPU model on its own (QEMU's `kvm_default_props` and
 /// `tcg_default_props` in `target/i386/kvm/kvm-cpu.c` and `target/i386/tcg/tcg-cpu.c`), with the QEMU versions
 /// each entry holds for. Used to attribute a feature change to "accelerator default".
-public enum AcceleratorDefaults {
+package enum AcceleratorDefaults {
     /// One default: the accelerator sets `feature` to `enabled`, in QEMU `since` and later (up to `until`, exclusive).
-    public struct Entry: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
         /// The accelerator (`kvm`, `tcg`).
-        public var accelerator: String
+        package var accelerator: String
         /// The feature (QEMU's canonical name).
-        public var feature: String
+        package var feature: String
         /// The value forced.
-        public var enabled: Bool
+        package var enabled: Bool
         /// First QEMU version with this default.
-        public var since: QEMUVersion
+        package var since: QEMUVersion
         /// First QEMU version without it, if it was dropped.
-        public var until: QEMUVersion?
+        package var until: QEMUVersion?
     }
 
     private static func v(_ major: Int, _ minor: Int) -> QEMUVersion { QEMUVersion(major: major, minor: minor, micro: 0) }
 
     /// The table (x86).
-    public static let x86: [Entry] = [
+    package static let x86: [Entry] = [
         Entry(accelerator: "kvm", feature: "kvmclock", enabled: true, since: v(1, 0)),
         Entry(accelerator: "kvm", feature: "kvm-nopiodelay", enabled: true, since: v(1, 0)),
         Entry(accelerator: "kvm", feature: "kvm-asyncpf", enabled: true, since: v(1, 0)),
@@ -36,20 +36,20 @@ public enum AcceleratorDefaults {
     ]
 
     /// Features that switch off with `svm` (QEMU's feature dependencies: SVM sub-features).
-    public static let svmDependents: Set<String> = [
+    package static let svmDependents: Set<String> = [
         "npt", "nrip-save", "lbrv", "tsc-scale", "vmcb-clean", "flushbyasid", "decodeassists", "pause-filter",
         "pfthreshold", "svme-addr-chk", "v-vmsave-vmload", "vgif", "avic", "svm-lock", "vnmi", "lbrv",
     ]
 
     /// The defaults of `accelerator` in QEMU `version` for `arch` (only x86 has a table).
-    public static func entries(accelerator: String, version: QEMUVersion, arch: String?) -> [Entry] {
+    package static func entries(accelerator: String, version: QEMUVersion, arch: String?) -> [Entry] {
         guard arch == nil || arch == "x86_64" || arch == "i386" else { return [] }
         return x86.filter { $0.accelerator == accelerator && version >= $0.since && ($0.until.map { version < $0 } ?? true) }
     }
 
     /// Whether `accelerator` sets `feature` to `enabled` on its own in `version` (directly or, for SVM
     /// sub-features, through `svm=off`).
-    public static func explains(feature: String, enabled: Bool, accelerator: String, version: QEMUVersion, arch: String?) -> Bool {
+    package static func explains(feature: String, enabled: Bool, accelerator: String, version: QEMUVersion, arch: String?) -> Bool {
         let table = entries(accelerator: accelerator, version: version, arch: arch)
         if table.contains(where: { $0.feature == feature && $0.enabled == enabled }) { return true }
         return !enabled && svmDependents.contains(feature)

@@ -10,14 +10,14 @@ public struct GuestCPUChecker: Sendable {
         case launch(binary: String?)
         /// A running monitor (prediction only).
         case monitor(QMPEndpoint)
-        /// A recording (prediction only): the session of the chosen accelerator.
-        case replay(path: String)
+        /// A recording (prediction only): the session of the chosen accelerator, replayed in `mode`.
+        case replay(path: String, mode: ReplayTransport.Mode = .matching)
     }
 
     /// Where the expansions come from.
-    public var source: Source
+    package var source: Source
     /// The accelerator (`kvm`, `tcg`).
-    public var accelerator: String
+    package var accelerator: String
     /// Machine types to verify on (`nil`: QEMU's default); more than one shows their differences.
     public var machines: [String?] = [nil]
     /// Start paused guests and read the realized CPU.
@@ -27,11 +27,11 @@ public struct GuestCPUChecker: Sendable {
     /// Per-command timeout.
     public var timeout: Duration = .seconds(60)
     /// Features requested as optional.
-    public var optional: Set<String> = []
+    package var optional: Set<String> = []
     /// libvirt's `check` mode, when the input was a domain XML.
-    public var check: String?
+    package var check: String?
     /// Record the prediction session (the `-machine none` QEMU of the chosen accelerator) to this path.
-    public var recordPath: String?
+    package var recordPath: String?
 
     /// A checker for `accelerator` with expansions from `source`.
     public init(source: Source, accelerator: String) {
@@ -91,12 +91,12 @@ public struct GuestCPUChecker: Sendable {
             }
             return GuestCPUResult(version: inputs.version, arch: inputs.arch, accelerator: accelerator,
                                   prediction: GuestCPUPredictor.predict(inputs), realized: [], check: check, topology: topology)
-        case .replay(let path):
+        case .replay(let path, let mode):
             let sessions = try QEMUSession.recordedSessions(path)
             guard let recorded = sessions.first(where: { $0.header.accelerator == accelerator }) ?? sessions.first else {
                 throw ProberError.invalidInput("\(path): no session")
             }
-            var inputs = try await session(.replay(recorded, mode: .matching)).run { client in
+            var inputs = try await session(.replay(recorded, mode: mode)).run { client in
                 try await gatherInputs(client: client, spec: spec, reference: nil)
             }
             inputs.accelerator = recorded.header.accelerator ?? accelerator

@@ -4,13 +4,13 @@ import QMP
 public enum FeatureCause: String, Sendable, Codable, CaseIterable {
     /// The user's own request (an explicit `+f`/`-f`).
     case userRequest = "user-request"
-    /// The accelerator's own defaults (``AcceleratorDefaults``).
+    /// The accelerator's own defaults (`AcceleratorDefaults`).
     case acceleratorDefault = "accelerator-default"
-    /// A machine-type compatibility property (``MachineCompat``).
+    /// A machine-type compatibility property (`MachineCompat`).
     case machineCompat = "machine-type-compat"
     /// The host (or accelerator) cannot provide it: QEMU filters it out.
     case hostFiltering = "host-filtering"
-    /// QEMU derives it from the guest's topology (``TopologyDerivedFeatures``).
+    /// QEMU derives it from the guest's topology (`TopologyDerivedFeatures`).
     case topology = "topology"
     /// QEMU changed it for a reason none of the above explains (a feature dependency, a model quirk).
     case unexplained = "unexplained"
@@ -21,14 +21,14 @@ public struct FeatureChange: Sendable, Equatable {
     /// The feature (QEMU's canonical name).
     public var feature: String
     /// The value the guest gets.
-    public var enabled: Bool
+    package var enabled: Bool
     /// Why.
     public var cause: FeatureCause
     /// More about the cause (the table entry, the machine type).
     public var detail: String?
 
     /// A change from its parts.
-    public init(feature: String, enabled: Bool, cause: FeatureCause, detail: String? = nil) {
+    package init(feature: String, enabled: Bool, cause: FeatureCause, detail: String? = nil) {
         self.feature = feature
         self.enabled = enabled
         self.cause = cause
@@ -37,56 +37,56 @@ public struct FeatureChange: Sendable, Equatable {
 }
 
 /// The guest CPU before start: what was asked for and what QEMU will give, from expansions alone.
-public struct GuestCPUPrediction: Sendable {
+package struct GuestCPUPrediction: Sendable {
     /// The CPU as asked for.
-    public var original: CPUSpec
+    package var original: CPUSpec
     /// Features the original definition turns on: the model's own (estimated without accelerator defaults) plus
     /// the user's requests, canonical names.
-    public var requested: Set<String>
+    package var requested: Set<String>
     /// Features the guest will have: the expansion under the accelerator, minus what the host cannot give.
-    public var predicted: Set<String>
+    package var predicted: Set<String>
     /// Features QEMU adds (in `predicted`, not in `requested`), with causes.
-    public var added: [FeatureChange]
+    package var added: [FeatureChange]
     /// Features asked for that the guest will not have, with causes.
-    public var dropped: [FeatureChange]
+    package var dropped: [FeatureChange]
     /// QEMU's `unavailable-features` for the model, verbatim.
-    public var blockers: [String]
+    package var blockers: [String]
     /// Every feature name of this QEMU (the static expansion's), for realized-CPU reading.
-    public var featureNames: Set<String>
+    package var featureNames: Set<String>
     /// Features requested as optional (libvirt's `policy='optional'`): never reported as dropped.
-    public var optional: Set<String> = []
+    package var optional: Set<String> = []
     /// Assumptions and limits, in plain words.
-    public var notes: [String]
+    package var notes: [String]
 }
 
 /// Computes a ``GuestCPUPrediction`` from expansions (pure; tested without QEMU).
-public enum GuestCPUPredictor {
+package enum GuestCPUPredictor {
     /// The inputs, all from QEMU's answers.
-    public struct Inputs: Sendable {
+    package struct Inputs: Sendable {
         /// The spec asked for.
-        public var spec: CPUSpec
+        package var spec: CPUSpec
         /// The accelerator and QEMU version (for the defaults table) and arch.
-        public var accelerator: String
+        package var accelerator: String
         /// QEMU's version.
-        public var version: QEMUVersion
+        package var version: QEMUVersion
         /// The target arch.
-        public var arch: String?
+        package var arch: String?
         /// Static expansion of the plain model under the accelerator.
-        public var plain: CPUModelExpansion
+        package var plain: CPUModelExpansion
         /// Static expansion of the model with the user's features under the accelerator.
-        public var withRequests: CPUModelExpansion
+        package var withRequests: CPUModelExpansion
         /// Static expansion of the plain model under the other accelerator (to tell the model's own features
         /// from this accelerator's defaults), when available.
-        public var reference: (accelerator: String, expansion: CPUModelExpansion)?
+        package var reference: (accelerator: String, expansion: CPUModelExpansion)?
         /// Features the host model has under this accelerator (`host`/`max` static expansion), canonical.
-        public var hostFeatures: Set<String>?
+        package var hostFeatures: Set<String>?
         /// `unavailable-features` of the model under this accelerator.
-        public var blockers: [String]
+        package var blockers: [String]
         /// Features the user asked for as optional (never reported dropped).
-        public var optional: Set<String> = []
+        package var optional: Set<String> = []
 
         /// Inputs from their parts.
-        public init(spec: CPUSpec, accelerator: String, version: QEMUVersion, arch: String?, plain: CPUModelExpansion,
+        package init(spec: CPUSpec, accelerator: String, version: QEMUVersion, arch: String?, plain: CPUModelExpansion,
                     withRequests: CPUModelExpansion, reference: (accelerator: String, expansion: CPUModelExpansion)?,
                     hostFeatures: Set<String>?, blockers: [String], optional: Set<String> = []) {
             self.spec = spec
@@ -103,7 +103,7 @@ public enum GuestCPUPredictor {
     }
 
     /// Predicts the guest CPU.
-    public static func predict(_ inputs: Inputs) -> GuestCPUPrediction {
+    package static func predict(_ inputs: Inputs) -> GuestCPUPrediction {
         let featureSet = Set(inputs.plain.booleans.map(\.0))
         let names = FeatureNames(canonical: featureSet, arch: inputs.arch)
         var notes: [String] = []

@@ -5,7 +5,7 @@ extension GuestCPUResult {
     var names: FeatureNames { FeatureNames(canonical: prediction.featureNames, arch: arch) }
 
     /// The original CPU as libvirt `<cpu>` XML (`check='partial'`, libvirt's feature spellings).
-    public var originalXML: String {
+    package var originalXML: String {
         var lines = ["<cpu mode='custom' match='exact' check='\(check ?? "partial")'>",
                      "  <model fallback='forbid'>\(Self.escape(prediction.original.model))</model>"] + (topologyElement.map { [$0] } ?? [])
         for (name, enabled) in prediction.original.requested.sorted(by: { $0.key < $1.key }) {
@@ -39,7 +39,7 @@ extension GuestCPUResult {
 
     /// A QEMU `-cpu` string that reproduces the updated CPU explicitly: the model, then every feature that
     /// differs from the original definition (and the user's own requests) as `+f`/`-f`.
-    public var updatedCommandLine: String {
+    package var updatedCommandLine: String {
         var values: [String: Bool] = [:]
         for (name, enabled) in prediction.original.requested { values[names.canonical(name)] = enabled }
         for change in added { values[change.feature] = true }
@@ -67,7 +67,7 @@ extension GuestCPUResult {
     }
 
     /// The `schema` member of ``json``: a saved result of another version is refused when read back.
-    public static let schema = "qmp-probe/cpu-check/2"
+    package static let schema = "qmp-probe/cpu-check/2"
 
     /// The result as JSON (`schemas/cpu-check.schema.json`).
     public var json: JSON {

@@ -4,38 +4,38 @@ import QMP
 /// disagrees with the prediction.
 public struct GuestCPUResult: Sendable {
     /// One disagreement between prediction and realized CPU.
-    public struct Mismatch: Sendable, Equatable {
+    package struct Mismatch: Sendable, Equatable {
         /// The machine type.
-        public var machine: String?
+        package var machine: String?
         /// The feature.
-        public var feature: String
+        package var feature: String
         /// What the prediction said.
-        public var predicted: Bool
+        package var predicted: Bool
         /// What QEMU realized.
-        public var realized: Bool
+        package var realized: Bool
         /// The cause, when a table explains it (a machine-type compat property).
-        public var cause: FeatureCause
+        package var cause: FeatureCause
         /// More about the cause.
-        public var detail: String?
+        package var detail: String?
     }
 
     /// QEMU's version.
-    public var version: QEMUVersion
+    package var version: QEMUVersion
     /// The target arch.
-    public var arch: String?
+    package var arch: String?
     /// The accelerator.
-    public var accelerator: String
+    package var accelerator: String
     /// The prediction.
-    public var prediction: GuestCPUPrediction
+    package var prediction: GuestCPUPrediction
     /// Realized CPUs, one per machine type asked for (empty without `--live`).
-    public var realized: [RealizedCPU]
+    package var realized: [RealizedCPU]
     /// The libvirt `check` mode, when the input was a domain XML.
-    public var check: String?
+    package var check: String?
     /// The guests' `-smp` topology (nil: QEMU's default, one vCPU).
-    public var topology: SMPTopology? = nil
+    package var topology: SMPTopology? = nil
 
     /// Feature by feature, where each realized CPU disagrees with the prediction.
-    public var mismatches: [Mismatch] {
+    package var mismatches: [Mismatch] {
         var result: [Mismatch] = []
         for cpu in realized {
             for feature in prediction.predicted.symmetricDifference(cpu.features).sorted() {
@@ -58,7 +58,7 @@ public struct GuestCPUResult: Sendable {
     }
 
     /// The features of the updated CPU: the first realized one, or the prediction.
-    public var updated: Set<String> { realized.first?.features ?? prediction.predicted }
+    package var updated: Set<String> { realized.first?.features ?? prediction.predicted }
 
     /// Features the guest gets that were not asked for (against the updated CPU), with causes.
     public var added: [FeatureChange] { changes(enabled: true) }
@@ -79,10 +79,10 @@ public struct GuestCPUResult: Sendable {
     }
 
     /// Whether the guest gets exactly what was asked for.
-    public var exact: Bool { added.isEmpty && dropped.isEmpty }
+    package var exact: Bool { added.isEmpty && dropped.isEmpty }
 
     /// Differences between the machine types checked, feature by feature (`feature`: machine → on/off).
-    public var machineDifferences: [(feature: String, values: [(machine: String?, enabled: Bool)])] {
+    package var machineDifferences: [(feature: String, values: [(machine: String?, enabled: Bool)])] {
         guard realized.count > 1 else { return [] }
         let all = realized.reduce(Set<String>()) { $0.union($1.features) }
         let common = realized.dropFirst().reduce(realized[0].features) { $0.intersection($1.features) }

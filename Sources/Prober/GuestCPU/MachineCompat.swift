@@ -3,25 +3,25 @@ import QMP
 /// Machine-type compatibility properties that change x86 CPU features (QEMU's `hw/i386/pc.c` compat arrays):
 /// on a machine type of version `upTo` or older, `feature` is forced to `enabled`. Used to attribute a
 /// difference between machine types.
-public enum MachineCompat {
+package enum MachineCompat {
     /// One compat property.
-    public struct Entry: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
         /// The feature.
-        public var feature: String
+        package var feature: String
         /// The value forced on old machine types.
-        public var enabled: Bool
+        package var enabled: Bool
         /// The newest machine-type version it applies to (e.g. 1.7 for `pc-i440fx-1.7` and older).
-        public var upTo: (Int, Int)
+        package var upTo: (Int, Int)
         /// Which models it applies to (nil: every model).
-        public var models: Set<String>?
+        package var models: Set<String>?
 
-        public static func == (lhs: Entry, rhs: Entry) -> Bool {
+        package static func == (lhs: Entry, rhs: Entry) -> Bool {
             lhs.feature == rhs.feature && lhs.enabled == rhs.enabled && lhs.upTo == rhs.upTo && lhs.models == rhs.models
         }
     }
 
     /// The table (x86, facts from QEMU's sources and runs of 7.2).
-    public static let x86: [Entry] = [
+    package static let x86: [Entry] = [
         Entry(feature: "x2apic", enabled: false, upTo: (1, 7), models: nil),
         Entry(feature: "svm", enabled: true, upTo: (2, 1), models: nil),
         Entry(feature: "arat", enabled: false, upTo: (2, 3),
@@ -29,7 +29,7 @@ public enum MachineCompat {
     ]
 
     /// The version of a versioned machine type (`pc-i440fx-2.3` → (2, 3), `pc-q35-7.2` → (7, 2)); nil for aliases.
-    public static func version(of machine: String) -> (Int, Int)? {
+    package static func version(of machine: String) -> (Int, Int)? {
         guard let dash = machine.lastIndex(of: "-") else { return nil }
         let parts = machine[machine.index(after: dash)...].split(separator: ".")
         guard parts.count >= 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
@@ -37,7 +37,7 @@ public enum MachineCompat {
     }
 
     /// The compat entry that explains `feature` becoming `enabled` on `machine` for `model`, if any.
-    public static func explanation(feature: String, enabled: Bool, machine: String?, model: String) -> Entry? {
+    package static func explanation(feature: String, enabled: Bool, machine: String?, model: String) -> Entry? {
         guard let machine, let version = version(of: machine) else { return nil }
         let base = model.split(separator: "-v").first.map(String.init) ?? model
         return x86.first {

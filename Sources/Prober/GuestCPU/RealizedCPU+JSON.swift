@@ -4,7 +4,7 @@ extension RealizedCPU {
     /// The realized CPU as JSON: one entry of `realized` in `schemas/cpu-check.schema.json`, and one side of
     /// `schemas/guest-abi.schema.json`. Everything a later comparison needs: QEMU, machine type, topology,
     /// accelerator and every feature's value.
-    public var json: JSON {
+    package var json: JSON {
         var object: JSONObject = [:]
         object["machine"] = machine.map(JSON.string) ?? .null
         object["machine_resolved"] = resolvedMachine.map(JSON.string) ?? .null
@@ -32,7 +32,7 @@ extension RealizedCPU {
 
     /// Reads one saved realized CPU (``json``); `source` and `at` name it in errors.
     /// - Throws: ``ProberError/invalidInput(_:)`` naming the member that is missing or of the wrong type.
-    public init(json: JSON, source: String, at path: String) throws {
+    package init(json: JSON, source: String, at path: String) throws {
         func fail(_ member: String, _ expected: String) -> ProberError {
             ProberError.invalidInput("\(source): at \(path).\(member): expected \(expected)")
         }

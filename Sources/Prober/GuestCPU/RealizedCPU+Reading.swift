@@ -9,7 +9,7 @@ extension RealizedCPU {
     ///
     /// The same conversation reads a live guest and replays a recorded one.
     /// - Throws: ``ProberError/qmp(_:)`` when QEMU does not answer as expected.
-    public static func read(client: QMPClient, guest: GuestConfiguration, binary: String?) async throws -> RealizedCPU {
+    package static func read(client: QMPClient, guest: GuestConfiguration, binary: String?) async throws -> RealizedCPU {
         do {
             guard let version = client.greeting?.version else { throw QMPError.invalidState("not connected") }
             async let machineType = client.execute("qom-get", arguments: ["path": "/machine", "property": "type"])

@@ -5,54 +5,54 @@ import QMP
 ///
 /// It is what `qmp-probe cpu --live --json` saves per machine type (``json``, read back by
 /// ``init(json:source:at:)``), so that a later run can compare a new QEMU with it (``GuestABIReport``).
-public struct RealizedCPU: Sendable, Equatable {
+package struct RealizedCPU: Sendable, Equatable {
     /// QEMU's version (with its package string).
-    public var version: QEMUVersion
+    package var version: QEMUVersion
     /// The QEMU binary, when known.
-    public var binary: String?
+    package var binary: String?
     /// The target arch (`query-target`).
-    public var arch: String?
+    package var arch: String?
     /// The accelerator the guest ran on.
-    public var accelerator: String
+    package var accelerator: String
     /// The `-cpu` string the guest was started with.
-    public var cpu: String
+    package var cpu: String
     /// The machine type asked for (nil: QEMU's default).
-    public var machine: String?
+    package var machine: String?
     /// The machine type QEMU resolved it to (an alias such as `pc` or `q35` becomes `pc-i440fx-7.2`).
-    public var resolvedMachine: String?
+    package var resolvedMachine: String?
     /// The `-smp` the guest was started with (nil: QEMU's default, one vCPU).
-    public var topology: SMPTopology?
+    package var topology: SMPTopology?
     /// Logical processors per package (socket) as QEMU laid them out (`query-hotpluggable-cpus`), when known.
-    public var threadsPerPackage: Int?
+    package var threadsPerPackage: Int?
     /// The vCPUs present at start, when known.
-    public var vcpus: Int?
+    package var vcpus: Int?
     /// Every CPU feature's realized value, by canonical name (the static expansion's spelling).
-    public var values: [String: Bool]
+    package var values: [String: Bool]
     /// The CPU's identity properties (`vendor`, `family`, `model`, `stepping`, `model-id`, `level`, `xlevel`), as text.
-    public var properties: [String: String]
+    package var properties: [String: String]
     /// The realized CPU's `unavailable-features` (QEMU 4.1+): what was asked for and filtered, verbatim.
-    public var unavailable: [String]?
+    package var unavailable: [String]?
     /// The machine type's compatibility properties on CPU types, when QEMU says them (`query-machines` with
     /// `compat-props`, QEMU 9.1+); nil when it does not.
-    public var compatProperties: [CompatProperty]?
+    package var compatProperties: [CompatProperty]?
     /// The CPU object's QOM path.
-    public var path: String
+    package var path: String
     /// How it was read: `qom-get` per feature property.
-    public var method: String
+    package var method: String
     /// How many QMP commands reading it took.
-    public var commands: Int
+    package var commands: Int
 
     /// A machine-type compatibility property (`query-machines` `compat-props`).
-    public struct CompatProperty: Sendable, Equatable, Hashable {
+    package struct CompatProperty: Sendable, Equatable, Hashable {
         /// The QOM type it applies to (`x86_64-cpu`, `EPYC-x86_64-cpu`).
-        public var type: String
+        package var type: String
         /// The property.
-        public var property: String
+        package var property: String
         /// Its value, as QEMU gives it (text).
-        public var value: String
+        package var value: String
 
         /// A compat property from its parts.
-        public init(type: String, property: String, value: String) {
+        package init(type: String, property: String, value: String) {
             self.type = type
             self.property = property
             self.value = value
@@ -60,16 +60,16 @@ public struct RealizedCPU: Sendable, Equatable {
     }
 
     /// The CPU properties read besides the features, in this order.
-    public static let identityProperties = ["vendor", "family", "model", "stepping", "model-id", "level", "xlevel"]
+    package static let identityProperties = ["vendor", "family", "model", "stepping", "model-id", "level", "xlevel"]
 
     /// The features that are on.
-    public var features: Set<String> { Set(values.filter(\.value).keys) }
+    package var features: Set<String> { Set(values.filter(\.value).keys) }
 
     /// The topology as shown: the `-smp` given, or `1` (QEMU's default).
-    public var topologyDescription: String { topology?.description ?? "1" }
+    package var topologyDescription: String { topology?.description ?? "1" }
 
     /// A realized CPU from its parts.
-    public init(version: QEMUVersion, binary: String?, arch: String?, accelerator: String, cpu: String, machine: String?,
+    package init(version: QEMUVersion, binary: String?, arch: String?, accelerator: String, cpu: String, machine: String?,
                 resolvedMachine: String?, topology: SMPTopology?, threadsPerPackage: Int?, vcpus: Int?,
                 values: [String: Bool], properties: [String: String], unavailable: [String]?,
                 compatProperties: [CompatProperty]?, path: String, method: String = "qom-get", commands: Int) {

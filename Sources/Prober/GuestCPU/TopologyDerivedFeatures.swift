@@ -8,21 +8,21 @@ import QMP
 /// (commits c6bd2dd63420 and 99a637a86f55) it sets them in the CPU's feature words, so the QOM properties `ht` and
 /// `cmp-legacy` read on, and libvirt, which compares what QEMU reports, sees "extra features" it never asked for.
 /// No machine-type compat property keeps the old report; `-ht` cannot switch them off.
-public enum TopologyDerivedFeatures {
+package enum TopologyDerivedFeatures {
     /// One derived feature.
-    public struct Entry: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
         /// The feature (QEMU's canonical name).
-        public var feature: String
+        package var feature: String
         /// The CPUID bit, for the explanation.
-        public var cpuid: String
+        package var cpuid: String
         /// The first QEMU version that reports it as a feature.
-        public var reportedSince: QEMUVersion
+        package var reportedSince: QEMUVersion
         /// A vendor for which QEMU does not derive it (CmpLegacy is not set on Intel).
-        public var exceptVendor: String?
+        package var exceptVendor: String?
     }
 
     /// The table (x86).
-    public static let x86: [Entry] = [
+    package static let x86: [Entry] = [
         Entry(feature: "ht", cpuid: "CPUID.01H:EDX.HT", reportedSince: QEMUVersion(major: 10, minor: 0, micro: 0)),
         Entry(feature: "cmp-legacy", cpuid: "CPUID.80000001H:ECX.CmpLegacy", reportedSince: QEMUVersion(major: 10, minor: 0, micro: 0),
               exceptVendor: "GenuineIntel"),
@@ -30,7 +30,7 @@ public enum TopologyDerivedFeatures {
 
     /// The entry for `feature` when `cpu`'s QEMU reports it on because of its topology: its version reports it,
     /// its packages hold more than one logical processor, and its vendor is not excepted.
-    public static func reported(_ feature: String, by cpu: RealizedCPU) -> Entry? {
+    package static func reported(_ feature: String, by cpu: RealizedCPU) -> Entry? {
         guard cpu.arch == nil || cpu.arch == "x86_64" || cpu.arch == "i386",
               let entry = x86.first(where: { $0.feature == feature }),
               cpu.version >= entry.reportedSince, (cpu.threadsPerPackage ?? 1) > 1,
@@ -39,7 +39,7 @@ public enum TopologyDerivedFeatures {
     }
 
     /// Why `feature` is on in `on` and off in `off` (two realizations of one guest), when the topology explains it.
-    public static func explanation(_ feature: String, on: RealizedCPU, off: RealizedCPU) -> String? {
+    package static func explanation(_ feature: String, on: RealizedCPU, off: RealizedCPU) -> String? {
         guard let entry = reported(feature, by: on), reported(feature, by: off) == nil else { return nil }
         let logical = on.threadsPerPackage.map { "\($0) logical processors per package" } ?? "several logical processors per package"
         let other = off.version < entry.reportedSince

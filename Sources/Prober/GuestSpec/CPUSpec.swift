@@ -6,7 +6,7 @@ import Foundation
 /// with ``init(parsing:)`` (every element QEMU takes), the comparisons with ``parse(_:)`` (feature switches only).
 public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
     /// What the spec asks of one feature.
-    public enum Request: String, Sendable, Equatable {
+    package enum Request: String, Sendable, Equatable {
         /// The feature must be on (`+feat`, `feat=on`, libvirt `require`/`force`).
         case on
         /// The feature must be off (`-feat`, `feat=off`, libvirt `disable`/`forbid`).
@@ -18,12 +18,12 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
     /// The CPU model name.
     public var model: String
     /// The feature switches in the order given (a later switch of the same feature wins).
-    public var features: [(name: String, request: Request)]
+    package var features: [(name: String, request: Request)]
     /// Other CPU properties (`model-id=...`, `level=...`), verbatim, in order.
-    public var properties: [(name: String, value: String)]
+    package var properties: [(name: String, value: String)]
 
     /// A spec from its parts.
-    public init(model: String, features: [(name: String, request: Request)] = [], properties: [(name: String, value: String)] = []) {
+    package init(model: String, features: [(name: String, request: Request)] = [], properties: [(name: String, value: String)] = []) {
         self.model = model
         self.features = features
         self.properties = properties
@@ -59,19 +59,19 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The last request for each feature as on/off (`optional` asks for it on).
-    public var requested: [String: Bool] { requests.mapValues { $0 != .off } }
+    package var requested: [String: Bool] { requests.mapValues { $0 != .off } }
 
     /// The features requested as optional.
-    public var optionalFeatures: Set<String> { Set(requests.filter { $0.value == .optional }.keys) }
+    package var optionalFeatures: Set<String> { Set(requests.filter { $0.value == .optional }.keys) }
 
     /// The `-cpu` string QEMU is given: features as `+f`/`-f` (an optional one asked for on), then the properties.
-    public var commandLine: String {
+    package var commandLine: String {
         ([model] + features.map { ($0.request == .off ? "-" : "+") + $0.name } + properties.map { "\($0.name)=\($0.value)" })
             .joined(separator: ",")
     }
 
     /// The final request per feature (later switches win).
-    public var requests: [String: Request] {
+    package var requests: [String: Request] {
         var result: [String: Request] = [:]
         for (name, request) in features { result[name] = request }
         return result
@@ -139,7 +139,7 @@ public struct CPUSpec: Sendable, Equatable, CustomStringConvertible {
     /// `host-passthrough` is the `host` model and `maximum` the `max` model. `host-model` is refused: each host
     /// expands it from its own CPU, so it names no one CPU to compare.
     /// - Throws: ``ProberError/invalidInput(_:)`` naming `source` when there is no usable `<cpu>`.
-    public static func parseDomainXML(_ data: Data, source: String) throws -> CPUSpec {
+    package static func parseDomainXML(_ data: Data, source: String) throws -> CPUSpec {
         guard let cpu = try LibvirtDomain(xml: data, source: source).cpu else {
             throw ProberError.invalidInput("\(source): no <cpu> element")
         }

@@ -1,17 +1,17 @@
 /// One guest as QEMU realizes its CPU: the `-cpu` string, the machine type, the topology and the accelerator.
 /// Two QEMUs given the same configuration should realize the same CPU; ``GuestABIReport`` says where they do not.
-public struct GuestConfiguration: Sendable, Equatable, CustomStringConvertible {
+package struct GuestConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// The `-cpu` string (`Skylake-Client-noTSX-IBRS`, `EPYC,+x2apic,-svm`).
-    public var cpu: String
+    package var cpu: String
     /// The machine type (nil: QEMU's default).
-    public var machine: String?
+    package var machine: String?
     /// The `-smp` topology (nil: QEMU's default, one vCPU).
-    public var topology: SMPTopology?
+    package var topology: SMPTopology?
     /// The accelerator (`kvm`, `tcg`).
-    public var accelerator: String
+    package var accelerator: String
 
     /// A configuration from its parts.
-    public init(cpu: String, machine: String?, topology: SMPTopology?, accelerator: String) {
+    package init(cpu: String, machine: String?, topology: SMPTopology?, accelerator: String) {
         self.cpu = cpu
         self.machine = machine
         self.topology = topology
@@ -19,7 +19,7 @@ public struct GuestConfiguration: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The arguments that start this guest paused, with no devices, disks or network.
-    public var qemuArguments: [String] {
+    package var qemuArguments: [String] {
         var arguments = ["-no-user-config", "-nodefaults", "-display", "none", "-S", "-accel", accelerator]
         if let machine { arguments += ["-machine", machine] }
         if let topology { arguments += ["-smp", topology.description] }
@@ -29,7 +29,7 @@ public struct GuestConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// The configuration a recorded guest was started with, read back from its arguments (``qemuArguments``);
     /// nil when they start no guest CPU (a probing QEMU with `-machine none`, or no `-cpu`).
     /// - Throws: ``ProberError/invalidInput(_:)`` when its `-smp` is malformed.
-    public init?(arguments: [String]) throws {
+    package init?(arguments: [String]) throws {
         func value(_ option: String) -> String? {
             arguments.firstIndex(of: option).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
         }
@@ -41,10 +41,10 @@ public struct GuestConfiguration: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The model part of the `-cpu` string.
-    public var model: String { String(cpu.prefix { $0 != "," }) }
+    package var model: String { String(cpu.prefix { $0 != "," }) }
 
     /// `CPU, machine MACHINE, smp TOPOLOGY, ACCEL`.
-    public var description: String {
+    package var description: String {
         "\(cpu), machine \(machine ?? "(QEMU's default)"), smp \(topology?.description ?? "1"), \(accelerator)"
     }
 }

@@ -10,15 +10,15 @@ import FoundationXML
 /// A bare `<cpu>` document (no `<domain>`) is read too; it has no type, machine or vCPU count.
 public struct LibvirtDomain: Sendable, Equatable {
     /// `<domain type=...>`: `kvm`, `qemu` (TCG), `hvf`, ...; nil for a bare `<cpu>`.
-    public var type: String?
+    package var type: String?
     /// `<os><type machine=...>`, when given.
     public var machine: String?
     /// `<os><type arch=...>`, when given.
-    public var arch: String?
+    package var arch: String?
     /// `<vcpu>`: the maximum number of vCPUs, when given.
-    public var maxVCPUs: Int?
+    package var maxVCPUs: Int?
     /// `<vcpu current=...>`: the vCPUs online at start, when given.
-    public var currentVCPUs: Int?
+    package var currentVCPUs: Int?
     /// The `<cpu>` element, when there is one.
     public var cpu: LibvirtDomainCPU?
 
@@ -47,7 +47,7 @@ public struct LibvirtDomain: Sendable, Equatable {
     /// - Throws: ``ProberError/invalidInput(_:)`` naming `source` for XML that is not well-formed, a `<vcpu>` or
     ///   topology member that is not a positive number, a `<cpu>` of an unknown mode, a custom `<cpu>` without a
     ///   model, or a `<feature>` without a name or with an unknown policy.
-    public init(xml: Data, source: String) throws {
+    package init(xml: Data, source: String) throws {
         let reader = Reader()
         let parser = XMLParser(data: xml)
         parser.delegate = reader

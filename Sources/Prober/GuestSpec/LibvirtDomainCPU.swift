@@ -8,31 +8,31 @@ import Foundation
 /// `lahf_lm`, ...) map to QEMU's.
 public struct LibvirtDomainCPU: Sendable, Equatable {
     /// The modes libvirt has.
-    public static let modes = ["custom", "host-model", "host-passthrough", "maximum"]
+    package static let modes = ["custom", "host-model", "host-passthrough", "maximum"]
     /// The feature policies libvirt has.
-    public static let policies = ["require", "force", "optional", "disable", "forbid"]
+    package static let policies = ["require", "force", "optional", "disable", "forbid"]
 
     /// `custom`, `host-model`, `host-passthrough` or `maximum`.
-    public var mode: String
+    package var mode: String
     /// `none`, `partial` or `full`, when given.
-    public var check: String?
+    package var check: String?
     /// The `<model>` text, for custom mode.
-    public var model: String?
+    package var model: String?
     /// `(libvirt name, policy)` in document order.
-    public var features: [FeatureRequest]
+    package var features: [FeatureRequest]
     /// `<topology>`'s members (`sockets`, `dies`, `clusters`, `cores`, `threads`), as given.
-    public var topology: [String: Int] = [:]
+    package var topology: [String: Int] = [:]
 
     /// One `<feature>` element.
-    public struct FeatureRequest: Sendable, Equatable {
+    package struct FeatureRequest: Sendable, Equatable {
         /// libvirt's feature name.
-        public var name: String
+        package var name: String
         /// `require`, `force`, `optional`, `disable`, `forbid`.
-        public var policy: String
+        package var policy: String
     }
 
     /// A `<cpu>` from its parts.
-    public init(mode: String, check: String?, model: String?, features: [FeatureRequest], topology: [String: Int] = [:]) {
+    package init(mode: String, check: String?, model: String?, features: [FeatureRequest], topology: [String: Int] = [:]) {
         self.mode = mode
         self.check = check
         self.model = model
@@ -42,7 +42,7 @@ public struct LibvirtDomainCPU: Sendable, Equatable {
 
     /// The `<cpu>` of a domain XML (or a bare `<cpu>` document).
     /// - Throws: ``ProberError/invalidInput(_:)`` for XML that is malformed or has no usable `<cpu>`.
-    public init(xml: Data, source: String) throws {
+    package init(xml: Data, source: String) throws {
         guard let cpu = try LibvirtDomain(xml: xml, source: source).cpu else {
             throw ProberError.invalidInput("\(source): no <cpu> element")
         }
@@ -51,7 +51,7 @@ public struct LibvirtDomainCPU: Sendable, Equatable {
 
     /// Reads the `<cpu>` of the domain XML at `path`.
     /// - Throws: ``ProberError/invalidInput(_:)`` when it cannot be read or has no usable `<cpu>`.
-    public init(path: String) throws {
+    package init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ProberError.invalidInput("\(path): cannot be read")
         }
@@ -60,7 +60,7 @@ public struct LibvirtDomainCPU: Sendable, Equatable {
 
     /// The QEMU model this `<cpu>` runs: the custom model; `host` for host-passthrough; `max` for maximum;
     /// for host-model, `host` under KVM and `max` otherwise (libvirt expands host-model from the same models).
-    public func qemuModel(accelerator: String) -> String {
+    package func qemuModel(accelerator: String) -> String {
         switch mode {
         case "custom": return model ?? ""
         case "host-passthrough": return "host"
@@ -70,10 +70,10 @@ public struct LibvirtDomainCPU: Sendable, Equatable {
     }
 
     /// Whether a policy turns the feature on (`require`, `force`, `optional`).
-    public static func enables(policy: String) -> Bool { ["require", "force", "optional"].contains(policy) }
+    package static func enables(policy: String) -> Bool { ["require", "force", "optional"].contains(policy) }
 
-    /// The QEMU spec for `accelerator`: the model (``qemuModel(accelerator:)``) and the features, QEMU's spellings
-    /// (`optional` kept as ``CPUSpec/Request/optional``).
+    /// The QEMU spec for `accelerator`: the model (`qemuModel(accelerator:)`) and the features, QEMU's spellings
+    /// (`optional` kept as `CPUSpec/Request/optional`).
     public func spec(accelerator: String) -> CPUSpec {
         CPUSpec(model: qemuModel(accelerator: accelerator), features: features.map { feature in
             let request: CPUSpec.Request = feature.policy == "optional" ? .optional : (Self.enables(policy: feature.policy) ? .on : .off)
@@ -82,7 +82,7 @@ public struct LibvirtDomainCPU: Sendable, Equatable {
     }
 
     /// QEMU names of the features requested with `policy='optional'`.
-    public var optionalFeatures: Set<String> {
+    package var optionalFeatures: Set<String> {
         Set(features.filter { $0.policy == "optional" }.map { LibvirtFeatureNames.qemuName(forLibvirt: $0.name) })
     }
 }

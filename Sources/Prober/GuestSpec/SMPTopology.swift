@@ -5,16 +5,16 @@
 /// derived counts say what QEMU computes for the common cases.
 public struct SMPTopology: Sendable, Equatable, CustomStringConvertible {
     /// The members QEMU's `-smp` accepts, in the order they are written.
-    public static let keys = ["cpus", "maxcpus", "drawers", "books", "sockets", "dies", "clusters", "modules", "cores", "threads"]
+    package static let keys = ["cpus", "maxcpus", "drawers", "books", "sockets", "dies", "clusters", "modules", "cores", "threads"]
 
     /// The values given, by key (`cpus` for the leading number).
-    public private(set) var values: [String: Int]
+    package private(set) var values: [String: Int]
 
     /// One vCPU (QEMU's default).
-    public static let single = SMPTopology(values: ["cpus": 1])
+    package static let single = SMPTopology(values: ["cpus": 1])
 
     /// A topology from its values (`cpus`, `sockets`, `dies`, `clusters`, `cores`, `threads`, `maxcpus`, ...).
-    public init(values: [String: Int]) {
+    package init(values: [String: Int]) {
         self.values = values
     }
 
@@ -49,7 +49,7 @@ public struct SMPTopology: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The number of vCPUs at start: `cpus`, or the product of the topology's members when `cpus` is not given.
-    public var cpus: Int {
+    package var cpus: Int {
         if let cpus = values["cpus"] { return cpus }
         return ["drawers", "books", "sockets", "dies", "clusters", "modules", "cores", "threads"].reduce(1) { $0 * (values[$1] ?? 1) }
     }
@@ -63,7 +63,7 @@ public struct SMPTopology: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The topology as a JSON-ready dictionary (every member given, and `cpus` always).
-    public var members: [(key: String, value: Int)] {
+    package var members: [(key: String, value: Int)] {
         var result: [(key: String, value: Int)] = [("cpus", cpus)]
         for key in Self.keys.dropFirst() { if let value = values[key] { result.append((key, value)) } }
         return result

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Finds QEMU system emulators and knows the host's architecture and accelerators.
-public enum QEMUBinary {
+package enum QEMUBinary {
     /// The QEMU target name of the machine we run on (`x86_64`, `aarch64`, `s390x`, `ppc64`, `riscv64`).
-    public static var hostArch: String {
+    package static var hostArch: String {
         var info = utsname()
         uname(&info)
         let machine = withUnsafeBytes(of: &info.machine) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
@@ -16,7 +16,7 @@ public enum QEMUBinary {
     }
 
     /// Whether KVM can be used by this process (`/dev/kvm` exists and opens read-write).
-    public static var kvmUsable: Bool {
+    package static var kvmUsable: Bool {
         let fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { return false }
         close(fd)
@@ -24,11 +24,11 @@ public enum QEMUBinary {
     }
 
     /// The accelerator a guest runs on when none is asked for: KVM when usable, else TCG.
-    public static var defaultAccelerator: String { kvmUsable ? "kvm" : "tcg" }
+    package static var defaultAccelerator: String { kvmUsable ? "kvm" : "tcg" }
 
     /// The binary to run: `explicit` when given (it must be executable), else `qemu-system-<arch>` on `PATH`.
     /// - Throws: ``ProberError/qemuNotFound(_:)`` with a hint on how to install it.
-    public static func locate(explicit: String? = nil, arch: String = hostArch) throws -> String {
+    package static func locate(explicit: String? = nil, arch: String = hostArch) throws -> String {
         if let explicit {
             guard access(explicit, X_OK) == 0 else {
                 throw ProberError.qemuNotFound("\(explicit): \(String(cString: strerror(errno)))")
@@ -46,7 +46,7 @@ public enum QEMUBinary {
     }
 
     /// The Debian package that ships `qemu-system-<arch>`.
-    public static func debianPackage(for arch: String) -> String {
+    package static func debianPackage(for arch: String) -> String {
         switch arch {
         case "x86_64", "i386": return "qemu-system-x86"
         case "aarch64", "arm": return "qemu-system-arm"

@@ -3,13 +3,13 @@ import QMP
 
 /// A QEMU started for probing (`-machine none -nodefaults -display none -S` by default), with a connected,
 /// negotiated QMP client. ``shutdown()`` always leaves no process behind.
-public final class QEMUInstance: Sendable {
+package final class QEMUInstance: Sendable {
     /// The running process.
     package let process: QEMUProcess
     /// The negotiated client.
-    public let client: QMPClient
+    package let client: QMPClient
     /// The accelerator asked for (`kvm`, `tcg`, ...).
-    public let accelerator: String
+    package let accelerator: String
 
     private init(process: QEMUProcess, client: QMPClient, accelerator: String) {
         self.process = process
@@ -18,25 +18,25 @@ public final class QEMUInstance: Sendable {
     }
 
     /// The arguments for a probing QEMU: no machine, no devices, no display, paused.
-    public static func probeArguments(accelerator: String, machine: String = "none", extra: [String] = []) -> [String] {
+    package static func probeArguments(accelerator: String, machine: String = "none", extra: [String] = []) -> [String] {
         ["-no-user-config", "-nodefaults", "-display", "none", "-S", "-machine", machine, "-accel", accelerator] + extra
     }
 
     /// The arguments for probing `target` with `accelerator`: ``probeArguments(accelerator:machine:extra:)`` with the
     /// target's probing machine (``QEMUTarget/probeMachine``).
-    public static func probeArguments(accelerator: String, target: QEMUTarget, extra: [String] = []) -> [String] {
+    package static func probeArguments(accelerator: String, target: QEMUTarget, extra: [String] = []) -> [String] {
         probeArguments(accelerator: accelerator, machine: target.probeMachine, extra: extra)
     }
 
     /// The target a probing run of `binary` is for: from its name (`qemu-system-ARCH`), else this machine's arch.
-    public static func target(ofBinary binary: String) -> QEMUTarget {
+    package static func target(ofBinary binary: String) -> QEMUTarget {
         QEMUTarget(arch: QEMUTarget.arch(ofBinary: binary) ?? QEMUBinary.hostArch)
     }
 
     /// Starts `binary` with `arguments` (see ``probeArguments(accelerator:machine:extra:)``) and connects.
     /// - Throws: ``ProberError/qemuFailedToStart(binary:detail:stderr:)`` with QEMU's stderr when it exits or
     ///   never answers, ``ProberError/qmp(_:)`` for other QMP failures.
-    public static func start(binary: String, accelerator: String, arguments: [String],
+    package static func start(binary: String, accelerator: String, arguments: [String],
                              configuration: QMPClient.Configuration = .init()) async throws -> QEMUInstance {
         let process = try QEMUProcess(binary: binary, arguments: arguments)
         let client = QMPClient(configuration: configuration)
@@ -59,7 +59,7 @@ public final class QEMUInstance: Sendable {
     }
 
     /// Asks QEMU to quit, closes the client and makes sure the process is gone (SIGTERM, then SIGKILL).
-    public func shutdown() async {
+    package func shutdown() async {
         if client.runState == .running {
             _ = try? await client.execute("quit", timeout: .seconds(2))
         }

@@ -5,9 +5,9 @@ import QMP
 /// a running monitor, or a recorded session replayed. The one place that builds the client's configuration, records,
 /// starts and stops QEMU, closes the client, and turns a `QMPError` into a ``ProberError``: the guest CPU check, the
 /// guest realizations, QEMU's model queries and the probe's monitor and replay paths all open their sessions here.
-public struct QEMUSession: Sendable {
+package struct QEMUSession: Sendable {
     /// How QEMU is reached.
-    public enum Endpoint: Sendable {
+    package enum Endpoint: Sendable {
         /// Start `binary` with `arguments` (e.g. ``QEMUInstance/probeArguments(accelerator:machine:extra:)`` or a
         /// guest's ``GuestConfiguration/qemuArguments``); it is always stopped when the session ends.
         case launch(binary: String, accelerator: String, arguments: [String])
@@ -18,26 +18,26 @@ public struct QEMUSession: Sendable {
     }
 
     /// How QEMU is reached.
-    public var endpoint: Endpoint
+    package var endpoint: Endpoint
     /// Per-command timeout (the connection's is at most 30 s of it).
-    public var timeout: Duration = .seconds(60)
+    package var timeout: Duration = .seconds(60)
     /// Record the session to this path, with ``header`` (default: this host's, with the launch's arch, accelerator,
     /// binary and arguments).
-    public var recordPath: String?
+    package var recordPath: String?
     /// The recording's header, when ``recordPath`` is set.
-    public var header: SessionHeader?
+    package var header: SessionHeader?
     /// Where to log.
-    public var logger = Logger(label: "qmp-probe")
+    package var logger = Logger(label: "qmp-probe")
 
     /// A session reaching QEMU through `endpoint`.
-    public init(_ endpoint: Endpoint) { self.endpoint = endpoint }
+    package init(_ endpoint: Endpoint) { self.endpoint = endpoint }
 
     /// Connects (starting QEMU when asked), runs `body` with the negotiated client, then closes the client, stops what
     /// it started and finishes the recording, whether `body` returned or threw.
     /// - Throws: ``ProberError/qemuFailedToStart(binary:detail:stderr:)`` with QEMU's stderr when a launched QEMU exits
     ///   or never answers, ``ProberError/qmp(_:)`` for any `QMPError` (of connecting, of `body`, of the recording),
     ///   and any other error of `body` as it is.
-    public func run<R: Sendable>(_ body: (QMPClient) async throws -> R) async throws -> R {
+    package func run<R: Sendable>(_ body: (QMPClient) async throws -> R) async throws -> R {
         do {
             return try await open(body)
         } catch let error as QMPError {
@@ -77,7 +77,7 @@ public struct QEMUSession: Sendable {
     /// The sessions recorded in `path` (ours or libvirt's `.replies`), to replay; from `bytes` when the file was read
     /// already.
     /// - Throws: ``ProberError/invalidInput(_:)`` ("bad recording: ...", naming the file and line).
-    public static func recordedSessions(_ path: String, bytes: [UInt8]? = nil) throws -> [ReplaySession] {
+    package static func recordedSessions(_ path: String, bytes: [UInt8]? = nil) throws -> [ReplaySession] {
         do {
             return try bytes.map { try RecordingLoader.load(bytes: $0, source: path) } ?? RecordingLoader.load(path: path)
         } catch let error as RecordingError {

@@ -3,13 +3,13 @@
 /// `+flag`/`-flag` that Incus appends to QEMU's `-cpu` as they are, so in QEMU's spelling). Printed as the group's
 /// `config` in YAML: set each key with `incus cluster group set GROUP KEY VALUE`, or merge it into
 /// `incus cluster group edit GROUP`.
-public enum IncusCPUFormat {
+package enum IncusCPUFormat {
     /// Incus's architecture names (`osarch`) of QEMU's targets, where they are one to one.
     static let architectures = ["x86_64": "x86_64", "aarch64": "aarch64", "s390x": "s390x", "riscv64": "riscv64"]
 
     /// The YAML.
     /// - Throws: ``PlatformFormatError`` when the target has no one Incus architecture name.
-    public static func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
+    package static func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
         guard let arch = context.arch.flatMap({ architectures[$0] }) else {
             throw PlatformFormatError(platform: "incus", reasons: ["no Incus architecture name for QEMU target \(context.arch ?? "unknown")"])
         }

@@ -2,10 +2,10 @@
 /// `spec.template.spec.domain.cpu` with `model` and `features` (`name`, `policy: require|disable`), names in
 /// libvirt's spelling (KubeVirt writes them into the domain's `<cpu>`). A merge patch:
 /// `kubectl patch vm NAME --type merge --patch-file FILE`.
-public enum KubeVirtCPUFormat {
+package enum KubeVirtCPUFormat {
     /// The YAML patch.
     /// - Throws: ``PlatformFormatError`` for features libvirt has no CPU feature for.
-    public static func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
+    package static func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
         let (switches, refused) = LibvirtCPUFormat.switches(cpu, platform: "kubevirt", arch: context.arch)
         guard refused.isEmpty else { throw PlatformFormatError(platform: "kubevirt", reasons: refused.map(\.reason)) }
         var lines = ["spec:", "  template:", "    spec:", "      domain:", "        cpu:",

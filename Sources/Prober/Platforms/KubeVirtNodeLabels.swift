@@ -10,9 +10,9 @@
 /// the host model's name and added features are libvirt's rule over this one host (``FleetBaseline``), and its
 /// features those of QEMU's host model that libvirt names (on x86, those in ``LibvirtCPUMap``). Labels from other
 /// sources (Hyper-V, TSC frequency, SEV, KSM, realtime) are not derived.
-public enum KubeVirtNodeLabels {
+package enum KubeVirtNodeLabels {
     /// The labeller's default obsolete models (`DefaultObsoleteCPUModels`).
-    public static let obsoleteModels: Set<String> = {
+    package static let obsoleteModels: Set<String> = {
         let names = ["486", "pentium", "pentium2", "pentium3", "pentiumpro", "coreduo", "n270", "core2duo", "Conroe",
                      "athlon", "phenom", "qemu64", "qemu32", "kvm64", "kvm32"]
         return Set(names + names.map { $0 + "-v1" })
@@ -25,7 +25,7 @@ public enum KubeVirtNodeLabels {
 
     /// The labels of one host, each with the value `"true"`.
     /// - Throws: ``ProberError/invalidInput(_:)`` when the result has no accelerator or no host model.
-    public static func labels(of host: HostResult) throws -> [String: String] {
+    package static func labels(of host: HostResult) throws -> [String: String] {
         guard let name = accelerator(of: host), let section = host.accelerator(name) else {
             throw ProberError.invalidInput("\(host.label) has no accelerator section")
         }
@@ -61,7 +61,7 @@ public enum KubeVirtNodeLabels {
     }
 
     /// The labels every host has (what a VM may select on and still run anywhere).
-    public static func shared(_ hosts: [HostResult]) throws -> [String: String] {
+    package static func shared(_ hosts: [HostResult]) throws -> [String: String] {
         var result: [String: String]?
         for host in hosts {
             let labels = try labels(of: host)
@@ -71,13 +71,13 @@ public enum KubeVirtNodeLabels {
     }
 
     /// The labels of `old` that `new` lacks, and those `new` adds.
-    public static func drift(from old: HostResult, to new: HostResult) throws -> (disappeared: [String], appeared: [String]) {
+    package static func drift(from old: HostResult, to new: HostResult) throws -> (disappeared: [String], appeared: [String]) {
         let before = try labels(of: old), after = try labels(of: new)
         return (before.keys.filter { after[$0] == nil }.sorted(), after.keys.filter { before[$0] == nil }.sorted())
     }
 
     /// The labels as a node patch (`kubectl patch node NAME --patch-file FILE`): `metadata.labels`, sorted.
-    public static func yaml(_ labels: [String: String]) -> String {
+    package static func yaml(_ labels: [String: String]) -> String {
         var lines = ["metadata:", "  labels:"]
         for key in labels.keys.sorted() { lines.append("    \(YAMLScalar.quoted(key)): \(YAMLScalar.quoted(labels[key]!))") }
         if labels.isEmpty { lines[1] = "  labels: {}" }
@@ -85,7 +85,7 @@ public enum KubeVirtNodeLabels {
     }
 
     /// The drift as YAML: `disappeared` and `appeared`, each a list of label keys.
-    public static func driftYAML(_ drift: (disappeared: [String], appeared: [String]), from old: String, to new: String) -> String {
+    package static func driftYAML(_ drift: (disappeared: [String], appeared: [String]), from old: String, to new: String) -> String {
         var lines = ["# KubeVirt node labels from \(old) to \(new)"]
         for (title, keys) in [("disappeared", drift.disappeared), ("appeared", drift.appeared)] {
             lines.append(keys.isEmpty ? "\(title): []" : "\(title):")

@@ -3,11 +3,11 @@
 /// `virsh hypervisor-cpu-baseline` writes it), and `<feature policy='require|disable' name=...>` in libvirt's
 /// spelling (``LibvirtFeatureNames``: `pclmuldq`, `lahf_lm`, `cmp_legacy`, ...). Nova and KubeVirt hand the same
 /// names to libvirt, so they share `switches(_:platform:)`.
-public enum LibvirtCPUFormat {
+package enum LibvirtCPUFormat {
     /// The `<cpu>` element, or every feature libvirt has no CPU feature for.
     /// - Throws: ``PlatformFormatError`` for KVM paravirtual (`kvm-*`, `kvmclock`) and Hyper-V (`hv-*`) features,
     ///   which libvirt configures under `<features>` and `<clock>`, not in `<cpu>`.
-    public static func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
+    package static func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
         let (text, refused) = xml(cpu, vendor: context.vendor, refusing: true, arch: context.arch)
         guard refused.isEmpty else { throw PlatformFormatError(platform: "libvirt", reasons: refused) }
         return text + "\n"

@@ -3,9 +3,9 @@
 /// the tests check the table against it). libvirt refuses a `<feature>` it does not know ("unknown CPU feature"), and
 /// Nova and KubeVirt hand their features to libvirt, so the formats refuse such a feature instead of printing it.
 /// Older libvirt knows fewer (a feature added since is refused at start by that libvirt, not here).
-public enum LibvirtCPUMap {
+package enum LibvirtCPUMap {
     /// The names (libvirt's spelling, aliases included).
-    public static let x86Features: Set<String> = [
+    package static let x86Features: Set<String> = [
         "3dnow", "3dnowext", "3dnowprefetch", "abm", "acpi", "adx", "aes", "amd-no-ssb", "amd-psfd", "amd-ssbd",
         "amd-stibp", "amx-bf16", "amx-complex", "amx-fp16", "amx-int8", "amx-tile", "apic", "arat",
         "arch-capabilities", "arch-lbr", "arch_capabilities", "auto-ibrs", "avic", "avx", "avx-ifma",

@@ -1,26 +1,26 @@
 /// The configurations `--format` prints: a CPU in one platform's own spelling, ready to paste or apply.
 public enum PlatformFormat: String, Sendable, CaseIterable {
-    /// libvirt's domain `<cpu>` (``LibvirtCPUFormat``).
+    /// libvirt's domain `<cpu>` (`LibvirtCPUFormat`).
     case libvirt
     /// QEMU's `-cpu` argument.
     case qemu
-    /// OpenStack Nova's `[libvirt]` section of `nova.conf` (``NovaCPUFormat``).
+    /// OpenStack Nova's `[libvirt]` section of `nova.conf` (`NovaCPUFormat`).
     case nova
-    /// KubeVirt's `spec.domain.cpu` of a VirtualMachine (``KubeVirtCPUFormat``).
+    /// KubeVirt's `spec.domain.cpu` of a VirtualMachine (`KubeVirtCPUFormat`).
     case kubevirt
-    /// The node labels KubeVirt's node-labeller derives (``KubeVirtNodeLabels``).
+    /// The node labels KubeVirt's node-labeller derives (`KubeVirtNodeLabels`).
     case kubevirtLabels = "kubevirt-labels"
-    /// Proxmox VE's custom model in `/etc/pve/virtual-guest/cpu-models.conf` (``ProxmoxCPUFormat``).
+    /// Proxmox VE's custom model in `/etc/pve/virtual-guest/cpu-models.conf` (`ProxmoxCPUFormat`).
     case proxmox
-    /// Incus's cluster-group CPU baseline and flags (``IncusCPUFormat``).
+    /// Incus's cluster-group CPU baseline and flags (`IncusCPUFormat`).
     case incus
 
     /// The names `--format` takes.
-    public static var names: String { allCases.map(\.rawValue).joined(separator: "|") }
+    package static var names: String { allCases.map(\.rawValue).joined(separator: "|") }
 
     /// Renders `cpu` for this platform (every format but ``kubevirtLabels``, which describes hosts, not a CPU).
     /// - Throws: ``PlatformFormatError`` naming everything of `cpu` this platform cannot express.
-    public func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
+    package func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
         switch self {
         case .libvirt: return try LibvirtCPUFormat.render(cpu, context: context)
         case .qemu: return cpu.cpuString + "\n"
@@ -35,16 +35,16 @@ public enum PlatformFormat: String, Sendable, CaseIterable {
 }
 
 /// What a platform's configuration needs beyond the CPU: the target, the accelerator, the hosts' vendor.
-public struct PlatformContext: Sendable {
+package struct PlatformContext: Sendable {
     /// QEMU's target architecture (`x86_64`).
-    public var arch: String?
+    package var arch: String?
     /// `kvm` or `tcg`.
-    public var accelerator: String
+    package var accelerator: String
     /// The hosts' vendor in QEMU's spelling (`AuthenticAMD`), when one.
-    public var vendor: String?
+    package var vendor: String?
 
     /// A context from its parts.
-    public init(arch: String?, accelerator: String, vendor: String?) {
+    package init(arch: String?, accelerator: String, vendor: String?) {
         self.arch = arch
         self.accelerator = accelerator
         self.vendor = vendor
@@ -54,14 +54,14 @@ public struct PlatformContext: Sendable {
 /// A platform cannot express a CPU: every reason is named (nothing is dropped silently).
 public struct PlatformFormatError: Error, Sendable, CustomStringConvertible {
     /// The format (`proxmox`).
-    public var platform: String
+    package var platform: String
     /// What it cannot express, one reason each.
-    public var reasons: [String]
+    package var reasons: [String]
     /// The platform could express it, but there is no CPU to give it (none fits, or it does not run everywhere).
-    public var noCPU: Bool
+    package var noCPU: Bool
 
     /// An error from its parts.
-    public init(platform: String, reasons: [String], noCPU: Bool = false) {
+    package init(platform: String, reasons: [String], noCPU: Bool = false) {
         self.platform = platform
         self.reasons = reasons
         self.noCPU = noCPU

@@ -2,7 +2,7 @@
 /// why there is none.
 public enum PlatformOutput {
     /// The accelerator a format describes: the report's only one, else `kvm` (what every platform runs), else the first.
-    public static func accelerator(of report: BaselineReport) -> BaselineReport.Accelerator? {
+    package static func accelerator(of report: BaselineReport) -> BaselineReport.Accelerator? {
         report.accelerators.count == 1 ? report.accelerators.first
             : report.accelerators.first { $0.name == "kvm" } ?? report.accelerators.first
     }

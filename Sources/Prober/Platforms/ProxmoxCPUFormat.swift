@@ -3,12 +3,12 @@
 /// `reported-model` (one of Proxmox's built-in models) and `flags` (`+FLAG;-FLAG`, QEMU's spelling). A VM uses it as
 /// `cpu: custom-NAME`. A custom model takes any flag QEMU knows; a VM's own `cpu: MODEL,flags=...` takes only
 /// Proxmox's short list (``vmFlags``), which is why the baseline is written as a custom model.
-public enum ProxmoxCPUFormat {
+package enum ProxmoxCPUFormat {
     /// The section's name (the VM's `cpu: custom-fleet-baseline`).
-    public static let modelName = "fleet-baseline"
+    package static let modelName = "fleet-baseline"
 
     /// The models `reported-model` accepts: qemu-server's `$cpu_vendor_list`.
-    public static let reportedModels: Set<String> = [
+    package static let reportedModels: Set<String> = [
         "486", "pentium", "pentium2", "pentium3", "coreduo", "core2duo", "Conroe", "Penryn", "Nehalem", "Nehalem-IBRS",
         "Westmere", "Westmere-IBRS", "SandyBridge", "SandyBridge-IBRS", "IvyBridge", "IvyBridge-IBRS", "Haswell",
         "Haswell-IBRS", "Haswell-noTSX", "Haswell-noTSX-IBRS", "Broadwell", "Broadwell-IBRS", "Broadwell-noTSX",
@@ -27,7 +27,7 @@ public enum ProxmoxCPUFormat {
     ]
 
     /// The flags a VM's own `cpu:` line accepts (qemu-server's `$supported_cpu_flags`).
-    public static let vmFlags: Set<String> = [
+    package static let vmFlags: Set<String> = [
         "nested-virt", "md-clear", "pcid", "spec-ctrl", "ssbd", "ibpb", "virt-ssbd", "amd-ssbd", "amd-no-ssb", "pdpe1gb",
         "hv-tlbflush", "hv-evmcs", "aes",
     ]
@@ -35,7 +35,7 @@ public enum ProxmoxCPUFormat {
     /// The `cpu-model` section.
     /// - Throws: ``PlatformFormatError`` when the model is not one `reported-model` accepts, or a flag does not match
     ///   Proxmox's flag syntax (`[a-zA-Z0-9-_.]+`).
-    public static func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
+    package static func render(_ cpu: BaselineReport.BaselineCPU, context: PlatformContext) throws(PlatformFormatError) -> String {
         var reasons: [String] = []
         if !reportedModels.contains(cpu.model) {
             reasons.append("reported-model must be one of Proxmox's built-in models, and \(cpu.model) is not among them")

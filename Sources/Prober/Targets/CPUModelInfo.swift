@@ -2,31 +2,31 @@ import QMP
 
 /// A CPU model as QEMU's CPU-model commands take and return it (QAPI `CpuModelInfo`): a name and, optionally,
 /// properties that change it (`{"name": "z14", "props": {"vx": false}}`).
-public struct CPUModelInfo: Sendable, Equatable, CustomStringConvertible {
+package struct CPUModelInfo: Sendable, Equatable, CustomStringConvertible {
     /// The model name (`z14`, `gen15a-base`, `max`).
-    public var name: String
+    package var name: String
     /// The properties set on top of the model, QEMU's names and values in order (empty: none).
-    public var props: JSONObject
+    package var props: JSONObject
 
     /// A model from its parts.
-    public init(name: String, props: JSONObject = [:]) {
+    package init(name: String, props: JSONObject = [:]) {
         self.name = name
         self.props = props
     }
 
     /// The model an expansion returned (e.g. a host model's static expansion, to compare it with another host's).
-    public init(_ expansion: CPUModelExpansion) {
+    package init(_ expansion: CPUModelExpansion) {
         self.init(name: expansion.model, props: expansion.props)
     }
 
     /// The host model of a probe report, as QEMU returned it (the model and every property of the expansion):
     /// what QEMU compares when asked about two hosts' host models.
-    public init(hostModel: ProbeReport.HostModel) {
+    package init(hostModel: ProbeReport.HostModel) {
         self.init(name: hostModel.model, props: hostModel.props)
     }
 
     /// Reads a `CpuModelInfo` value (`name` and optional `props`); nil when it has no name.
-    public init?(json: JSON) {
+    package init?(json: JSON) {
         guard let name = json["name"]?.stringValue else { return nil }
         self.init(name: name, props: json["props"]?.objectValue ?? [:])
     }
@@ -35,7 +35,7 @@ public struct CPUModelInfo: Sendable, Equatable, CustomStringConvertible {
     /// integers are numbers and anything else a string; `+PROP` and a bare `PROP` mean `PROP=on`, `-PROP` means
     /// `PROP=off`.
     /// - Throws: ``ProberError/invalidInput(_:)`` for an empty name, an empty property or a property given twice.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         guard let name = parts.first, !name.isEmpty else {
             throw ProberError.invalidInput("'\(text)': a CPU model is NAME[,PROP=VALUE...] and the name is missing")
@@ -72,14 +72,14 @@ public struct CPUModelInfo: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The `CpuModelInfo` argument (`props` only when there are some).
-    public var json: JSON {
+    package var json: JSON {
         var object: JSONObject = ["name": .string(name)]
         if !props.isEmpty { object["props"] = .object(props) }
         return .object(object)
     }
 
     /// `-cpu` spelling: `z14,vx=off` (strings and numbers as they are).
-    public var description: String {
+    package var description: String {
         ([name] + props.map { key, value in
             switch value {
             case .bool(let on): return "\(key)=\(on ? "on" : "off")"

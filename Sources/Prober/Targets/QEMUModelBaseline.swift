@@ -2,25 +2,25 @@ import QMP
 
 /// QEMU's baseline of two CPU models (`query-cpu-model-baseline`, implemented for s390x only): the newest model
 /// that both can run, with the features they share (what a guest needs to be migratable between the two).
-public enum QEMUModelBaseline {
+package enum QEMUModelBaseline {
     /// QEMU's baseline for one pair of models.
-    public struct Baseline: Sendable, Equatable {
+    package struct Baseline: Sendable, Equatable {
         /// Model A as asked.
-        public var a: CPUModelInfo
+        package var a: CPUModelInfo
         /// Model B as asked.
-        public var b: CPUModelInfo
+        package var b: CPUModelInfo
         /// The baseline as QEMU returned it: on s390x a static `-base` model and the features that differ from it.
-        public var model: CPUModelInfo
+        package var model: CPUModelInfo
 
         /// The baseline as JSON: `a`, `b`, `model` (each a `CpuModelInfo`).
-        public var json: JSON { ["a": a.json, "b": b.json, "model": model.json] }
+        package var json: JSON { ["a": a.json, "b": b.json, "model": model.json] }
     }
 
     /// Asks QEMU for the baseline of `a` and `b`.
     /// - Throws: ``QEMUModelQueryError/unsupported(command:target:)`` when this QEMU has no baseline (any target but
     ///   s390x), ``QEMUModelQueryError/refused(command:errorClass:description:)`` when QEMU refuses a model or finds
     ///   no common model, ``QEMUModelQueryError/malformedReply(command:reply:)``, or ``ProberError/qmp(_:)``.
-    public static func baseline(client: QMPClient, a: CPUModelInfo, b: CPUModelInfo) async throws -> Baseline {
+    package static func baseline(client: QMPClient, a: CPUModelInfo, b: CPUModelInfo) async throws -> Baseline {
         let command = "query-cpu-model-baseline"
         let reply = try await QEMUModelQueryError.execute(client, command, ["modela": a.json, "modelb": b.json])
         guard let model = reply["model"].flatMap(CPUModelInfo.init(json:)) else {

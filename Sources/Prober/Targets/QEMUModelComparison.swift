@@ -11,9 +11,9 @@ import QMP
 ///
 /// To ask about two hosts, pass their host models as QEMU expanded them: `CPUModelInfo(hostModel:)` of each
 /// probe report's host model (on s390x, the `-base` model and its changed features).
-public enum QEMUModelComparison {
+package enum QEMUModelComparison {
     /// QEMU's `CpuModelCompareResult`, always about model A relative to model B.
-    public enum Result: String, Sendable, Equatable, CaseIterable {
+    package enum Result: String, Sendable, Equatable, CaseIterable {
         /// A and B are the same: each runs wherever the other runs.
         case identical
         /// A has everything B has, and more: B runs wherever A runs (not necessarily the other way).
@@ -25,19 +25,19 @@ public enum QEMUModelComparison {
     }
 
     /// QEMU's answer for one pair of models.
-    public struct Verdict: Sendable, Equatable {
+    package struct Verdict: Sendable, Equatable {
         /// Model A as asked.
-        public var a: CPUModelInfo
+        package var a: CPUModelInfo
         /// Model B as asked.
-        public var b: CPUModelInfo
+        package var b: CPUModelInfo
         /// A relative to B.
-        public var result: Result
+        package var result: Result
         /// The properties that differ (features on one side only; `type` when the CPU generations differ), in
         /// QEMU's order; empty when identical.
-        public var responsibleProperties: [String]
+        package var responsibleProperties: [String]
 
         /// Reads the `return` value of `query-cpu-model-comparison` for `a` and `b`; nil when it is malformed.
-        public init?(reply: JSON, a: CPUModelInfo, b: CPUModelInfo) {
+        package init?(reply: JSON, a: CPUModelInfo, b: CPUModelInfo) {
             guard let text = reply["result"]?.stringValue, let result = Result(rawValue: text) else { return nil }
             self.a = a
             self.b = b
@@ -46,7 +46,7 @@ public enum QEMUModelComparison {
         }
 
         /// One line: `z13 is a subset of z14`.
-        public var summary: String {
+        package var summary: String {
             switch result {
             case .identical: return "\(a) is identical to \(b)"
             case .superset: return "\(a) is a superset of \(b)"
@@ -56,7 +56,7 @@ public enum QEMUModelComparison {
         }
 
         /// What the verdict means for running guests, in plain words.
-        public var meaning: String {
+        package var meaning: String {
             switch result {
             case .identical: return "a guest of either model runs where the other is offered"
             case .superset: return "a guest of \(b) runs where \(a) is offered; not necessarily the other way"
@@ -66,7 +66,7 @@ public enum QEMUModelComparison {
         }
 
         /// The verdict as JSON: `a`, `b` (as `CpuModelInfo`), `result`, `responsible_properties`.
-        public var json: JSON {
+        package var json: JSON {
             [
                 "a": a.json, "b": b.json, "result": .string(result.rawValue),
                 "responsible_properties": .array(responsibleProperties.map(JSON.string)),
@@ -78,7 +78,7 @@ public enum QEMUModelComparison {
     /// - Throws: ``QEMUModelQueryError/unsupported(command:target:)`` when this QEMU has no comparison (any target
     ///   but s390x), ``QEMUModelQueryError/refused(command:errorClass:description:)`` when QEMU refuses a model,
     ///   ``QEMUModelQueryError/malformedReply(command:reply:)``, or ``ProberError/qmp(_:)`` when the connection fails.
-    public static func compare(client: QMPClient, a: CPUModelInfo, b: CPUModelInfo) async throws -> Verdict {
+    package static func compare(client: QMPClient, a: CPUModelInfo, b: CPUModelInfo) async throws -> Verdict {
         let command = "query-cpu-model-comparison"
         let reply = try await QEMUModelQueryError.execute(client, command, ["modela": a.json, "modelb": b.json])
         guard let verdict = Verdict(reply: reply, a: a, b: b) else {

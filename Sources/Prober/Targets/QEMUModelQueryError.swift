@@ -1,7 +1,7 @@
 import QMP
 
 /// Why QEMU gave no comparison or baseline of two CPU models.
-public enum QEMUModelQueryError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum QEMUModelQueryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// This QEMU has no such command (QEMU implements comparison and baseline for s390x only); `target` is the
     /// target QEMU reported, when it did.
     case unsupported(command: String, target: String?)
@@ -12,7 +12,7 @@ public enum QEMUModelQueryError: Error, Sendable, Equatable, CustomStringConvert
     case malformedReply(command: String, reply: String)
 
     /// The error in plain words, with QEMU's own message when it gave one.
-    public var description: String {
+    package var description: String {
         switch self {
         case .unsupported(let command, let target):
             let which = target.map { "QEMU for \($0)" } ?? "this QEMU"

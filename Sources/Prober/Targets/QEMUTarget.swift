@@ -15,7 +15,7 @@ import Foundation
 /// (QEMU refuses it, or does not list it, under TCG); on x86 it is `max` that requires KVM.
 public struct QEMUTarget: Sendable, Equatable {
     /// The families of targets whose CPU-model commands behave alike.
-    public enum Family: String, Sendable, Equatable {
+    package enum Family: String, Sendable, Equatable {
         /// `x86_64` and `i386`.
         case x86
         /// `s390x`.
@@ -27,7 +27,7 @@ public struct QEMUTarget: Sendable, Equatable {
     }
 
     /// How the host model is expanded (see ``AcceleratorProbe/HostModelMethod``).
-    public enum HostModelPolicy: Sendable, Equatable {
+    package enum HostModelPolicy: Sendable, Equatable {
         /// x86: a static expansion, repeated with `migratable: false` to mark what cannot migrate; before
         /// QEMU 4.1 (no canonical feature names) the static result is expanded fully (libvirt's "static-full").
         case staticWithMigratability
@@ -38,12 +38,12 @@ public struct QEMUTarget: Sendable, Equatable {
     }
 
     /// The target architecture as QEMU names it (`query-target`), or nil when unknown.
-    public let arch: String?
+    package let arch: String?
     /// The family the architecture belongs to.
-    public let family: Family
+    package let family: Family
 
     /// The target for `arch` (QEMU's name: `x86_64`, `s390x`, `aarch64`, ...); nil is an unknown target.
-    public init(arch: String?) {
+    package init(arch: String?) {
         self.arch = arch
         switch arch {
         case "x86_64", "i386": family = .x86
@@ -54,7 +54,7 @@ public struct QEMUTarget: Sendable, Equatable {
     }
 
     /// The target of a binary named `qemu-system-ARCH` (any directory), or nil for another name.
-    public static func arch(ofBinary path: String) -> String? {
+    package static func arch(ofBinary path: String) -> String? {
         let name = URL(fileURLWithPath: path).lastPathComponent
         let prefix = "qemu-system-"
         guard name.hasPrefix(prefix), name.count > prefix.count else { return nil }
@@ -70,20 +70,20 @@ public struct QEMUTarget: Sendable, Equatable {
     /// and expansions with `-machine none` as with `-machine s390-ccw-virtio`; older machine types
     /// (`s390-ccw-virtio-2.12`) change the models (the `qemu` model, the features of `z13`), which is a
     /// property of those machine types, not of probing.
-    public var probeMachine: String { "none" }
+    package var probeMachine: String { "none" }
 
     /// The model QEMU expands as the host model under `accelerator`: `host` under a hardware accelerator (KVM, or
     /// Hypervisor.framework, `hvf`, on macOS), `max` otherwise (as libvirt does).
-    public func hostModelName(accelerator: String) -> String {
+    package func hostModelName(accelerator: String) -> String {
         Self.hardwareAccelerators.contains(accelerator) ? "host" : "max"
     }
 
     /// The hardware accelerators libvirt knows: KVM, and Hypervisor.framework (`hvf`) on macOS. A probe under one of
     /// them expands `host`; TCG is their reference.
-    public static let hardwareAccelerators: Set<String> = ["kvm", "hvf"]
+    package static let hardwareAccelerators: Set<String> = ["kvm", "hvf"]
 
     /// How libvirt expands this target's host model.
-    public var hostModelPolicy: HostModelPolicy {
+    package var hostModelPolicy: HostModelPolicy {
         switch family {
         case .x86: return .staticWithMigratability
         case .s390x: return .staticOnly
@@ -92,7 +92,7 @@ public struct QEMUTarget: Sendable, Equatable {
     }
 
     /// The expansion types worth asking for each model, the first being the one that lists its features.
-    public var modelExpansionTypes: [String] {
+    package var modelExpansionTypes: [String] {
         switch family {
         case .x86, .s390x: return ["static", "full"]
         case .arm, .other: return ["full"]
@@ -103,14 +103,14 @@ public struct QEMUTarget: Sendable, Equatable {
     /// `static` on x86 (its full expansion repeats features under other spellings and adds non-feature
     /// properties); `full` on s390x (its static expansion lists only the features that differ from the
     /// `-base` model) and everywhere else (full is all there is).
-    public var featureExpansionType: String {
+    package var featureExpansionType: String {
         family == .x86 ? "static" : "full"
     }
 
     /// The expansion of a model that lists its features: the ``featureExpansionType`` one; on x86 the full
     /// expansion when there is no static one, on targets outside x86, s390x and arm the static one when there is
     /// no full one (never on s390x, whose static expansion is a difference).
-    public func featureExpansion(_ expansions: AcceleratorProbe.ModelExpansions?) -> CPUModelExpansion? {
+    package func featureExpansion(_ expansions: AcceleratorProbe.ModelExpansions?) -> CPUModelExpansion? {
         switch family {
         case .x86: return expansions?.staticExpansion ?? expansions?.fullExpansion
         case .s390x, .arm: return expansions?.fullExpansion
@@ -138,28 +138,28 @@ public struct QEMUTarget: Sendable, Equatable {
     }
 
     /// Whether `query-cpu-definitions` says which models are usable (`unavailable-features`): x86 and s390x.
-    public var reportsUnavailableFeatures: Bool {
+    package var reportsUnavailableFeatures: Bool {
         family == .x86 || family == .s390x
     }
 
     /// Whether QEMU implements `query-cpu-model-comparison` and `query-cpu-model-baseline`: s390x only.
-    public var hasModelComparison: Bool { family == .s390x }
+    package var hasModelComparison: Bool { family == .s390x }
 
     /// Whether KVM can run this target's guests on a host of architecture `hostArch` whose `/dev/kvm` is
     /// `kvmUsable`: only the host's own target (and `i386` on `x86_64`, `arm` on `aarch64`); never an unknown one.
-    public func runsUnderKVM(hostArch: String, kvmUsable: Bool) -> Bool {
+    package func runsUnderKVM(hostArch: String, kvmUsable: Bool) -> Bool {
         guard kvmUsable, let arch else { return false }
         return arch == hostArch || (arch == "i386" && hostArch == "x86_64") || (arch == "arm" && hostArch == "aarch64")
     }
 
     /// Whether KVM can run this target's guests on this machine (``runsUnderKVM(hostArch:kvmUsable:)``).
-    public var runsUnderKVMHere: Bool {
+    package var runsUnderKVMHere: Bool {
         runsUnderKVM(hostArch: QEMUBinary.hostArch, kvmUsable: QEMUBinary.kvmUsable)
     }
 
     /// The accelerators a probe of this target uses by default here: KVM when it can run the target, and TCG.
-    public var defaultAccelerators: [String] { runsUnderKVMHere ? ["kvm", "tcg"] : ["tcg"] }
+    package var defaultAccelerators: [String] { runsUnderKVMHere ? ["kvm", "tcg"] : ["tcg"] }
 
     /// The target's name for messages (`s390x`, or `unknown target`).
-    public var label: String { arch ?? "unknown target" }
+    package var label: String { arch ?? "unknown target" }
 }

@@ -91,14 +91,6 @@ public struct QEMUTarget: Sendable, Equatable {
         }
     }
 
-    /// The expansion types worth asking for each model, the first being the one that lists its features.
-    package var modelExpansionTypes: [String] {
-        switch family {
-        case .x86, .s390x: return ["static", "full"]
-        case .arm, .other: return ["full"]
-        }
-    }
-
     /// The expansion type whose boolean properties are a model's features, each once, under QEMU's own name:
     /// `static` on x86 (its full expansion repeats features under other spellings and adds non-feature
     /// properties); `full` on s390x (its static expansion lists only the features that differ from the

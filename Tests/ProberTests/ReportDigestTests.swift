@@ -5,9 +5,9 @@ import QMP
 
 /// The probe's reports do not change when its conversation does: every recorded probe (ours in `recorded-sessions/`,
 /// `../shared/corpus/libvirt`, libvirt's source package) is replayed, and each part of each accelerator's report is
-/// compared with its digest in `Tests/ProberTests/Expectations/report-digests.txt`, written from the reports of the
-/// conversation before it was shortened (session 5: one expansion type per model, the quiet reference asked only
-/// what `added`/`removed` need). `scripts/report-digests.sh` rewrites the file, and `--dump DIR` writes the full
+/// compared with its digest in `Tests/ProberTests/Expectations/report-digests.txt`, written by this test run on the
+/// code before the conversation was shortened (commit db7cc33; session 5 then asked one expansion per model and
+/// made the quiet reference ask only what `added`/`removed` need). `scripts/report-digests.sh` rewrites the file, and `--dump DIR` writes the full
 /// reports, so that two commits' reports can be diffed.
 @Suite struct ReportDigestTests {
     /// The checked-in digests.
@@ -44,18 +44,25 @@ import QMP
     }()
 
     /// The digest lines of `recording`: one per accelerator,
-    /// `LABEL ACCEL models=N qemu=H reference=H host_model=H models=H notes=H` (FNV-1a 64 of each part's JSON).
+    /// `LABEL ACCEL count=N qemu=H reference=H reference_kind=H host_model=H models=H notes=H` (FNV-1a 64 of each part's
+    /// JSON; the notes with the recording's folder taken out of any path).
     static func lines(_ recording: Recording) async throws -> [String] {
         let report = try await report(recording)
         let json = report.json
         let qemu = digest(json["qemu"] ?? .null)
+        // Notes may name the recording by its path: only its file name counts, wherever the checkout is.
+        let folders = Set([recording.path, recording.with].compactMap { $0 }.map {
+            URL(fileURLWithPath: $0).deletingLastPathComponent().path + "/"
+        })
         var lines: [String] = []
         for accelerator in report.accelerators {
             let section = json["accelerators"]?[accelerator.name] ?? .null
             var parts = ["\(recording.label) \(accelerator.name) count=\(accelerator.models.count) qemu=\(qemu)"]
-            for key in ["reference", "reference_kind", "host_model", "models", "notes"] {
+            for key in ["reference", "reference_kind", "host_model", "models"] {
                 parts.append("\(key)=\(digest(section[key] ?? .null))")
             }
+            let notes = accelerator.notes.map { note in folders.reduce(note) { $0.replacingOccurrences(of: $1, with: "") } }
+            parts.append("notes=\(digest(.array(notes.map(JSON.string))))")
             lines.append(parts.joined(separator: " "))
         }
         return lines

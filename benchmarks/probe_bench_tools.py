@@ -146,14 +146,6 @@ def floor(qemu, pairs):
     print(f"{end - start:.4f}")
 
 
-def floor_address(recording, qemu):
-    with open(recording, "rb") as lines:
-        header = json.loads(next(lines))
-    arguments = ["-chardev", "socket,id=qmp,fd=0", "-mon", "chardev=qmp,mode=control"] + header["arguments"]
-    # socat's EXEC address: options after a comma, so commas inside the command line are escaped.
-    print("EXEC:" + " ".join([qemu] + arguments).replace(",", "\\,") + ",shut-none")
-
-
 # --- The realized CPU (as Sources/Prober/GuestCPU/RealizedCPU.swift and FeatureNames.swift) -------------------
 
 ALIASES = {"sse3": "pni", "pclmuldq": "pclmulqdq", "xd": "nx", "i64": "lm", "ffxsr": "fxsr-opt"}
@@ -323,8 +315,6 @@ def main():
         floor(arguments[0], arguments[1:])
     elif command == "count" and arguments:
         count(arguments)
-    elif command == "floor-address" and len(arguments) == 2:
-        floor_address(*arguments)
     elif command == "realized" and len(arguments) == 4:
         realized(*arguments)
     elif command == "table" and len(arguments) == 1:

@@ -155,10 +155,11 @@ if ((KVM)); then
     COMMANDS[tcg-shared]="$WORK/commands-tcg-shared.txt"
     grep -v '"execute":"query-commands"' "${COMMANDS[tcg]}" >"${COMMANDS[tcg-shared]}"
 fi
+# The accelerator a conversation runs under (the reference's and tcg-shared are TCG's).
+accel_of() { case $1 in naive) echo "$ACCEL" ;; kvm) echo kvm ;; *) echo tcg ;; esac; }
 # Each conversation once, to check that every command is answered, and what each sends.
 for name in "${!COMMANDS[@]}"; do
-    accel=$([[ $name == naive ]] && echo "$ACCEL" || { [[ $name == kvm ]] && echo kvm || echo tcg; })
-    "$PYTHON" "$TOOLS" floor "$QEMU_PATH" "$accel=${COMMANDS[$name]}" >/dev/null || die "the $name conversation failed"
+    "$PYTHON" "$TOOLS" floor "$QEMU_PATH" "$(accel_of "$name")=${COMMANDS[$name]}" >/dev/null || die "the $name conversation failed"
     read -r _ count bytes < <("$PYTHON" "$TOOLS" count "${COMMANDS[$name]}")
     expansions=$(grep -c query-cpu-model-expansion "${COMMANDS[$name]}" || true)
     echo "# conversation $name: $count commands ($expansions expansions), $bytes bytes sent" >>"$RAW"
@@ -172,9 +173,7 @@ probe() { "$PROBE" probe --no-cache --json "$@" >/dev/null; }
 old() { "$OLD_PROBE" probe --no-cache --json "$@" >/dev/null; }
 peer() {  # peer NAME...: qemu.qmp, one conversation after the other
     local arguments=() name
-    for name in "$@"; do
-        arguments+=(--accel "$([[ $name == kvm ]] && echo kvm || echo tcg)" --commands "${COMMANDS[$name]}")
-    done
+    for name in "$@"; do arguments+=(--accel "$(accel_of "$name")" --commands "${COMMANDS[$name]}"); done
     "$PYTHON" "$BENCH_DIR/probe_peer.py" --qemu "$QEMU_PATH" "${arguments[@]}" 2>/dev/null
 }
 

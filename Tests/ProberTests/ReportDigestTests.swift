@@ -47,7 +47,11 @@ import QMP
     /// `LABEL ACCEL count=N qemu=H reference=H reference_kind=H host_model=H models=H notes=H` (FNV-1a 64 of each part's
     /// JSON; the notes with the recording's folder taken out of any path).
     static func lines(_ recording: Recording) async throws -> [String] {
-        let report = try await report(recording)
+        try lines(recording, of: await report(recording))
+    }
+
+    /// The digest lines of `report`, the replay of `recording`.
+    static func lines(_ recording: Recording, of report: ProbeReport) -> [String] {
         let json = report.json
         let qemu = digest(json["qemu"] ?? .null)
         // Notes may name the recording by its path: only its file name counts, wherever the checkout is.
@@ -130,9 +134,10 @@ import QMP
         let path = try #require(environment["QMP_PROBE_REPORT_DIGESTS"])
         var text = "# LABEL ACCELERATOR count=MODELS, then FNV-1a 64 of each part of the report's JSON; written by scripts/report-digests.sh\n"
         for recording in Self.recordings {
-            text += try await Self.lines(recording).map { $0 + "\n" }.joined()
+            let report = try await Self.report(recording)
+            text += Self.lines(recording, of: report).map { $0 + "\n" }.joined()
             if let dump = environment["QMP_PROBE_REPORT_DUMP"], !dump.isEmpty {
-                var json = try await Self.report(recording).json
+                var json = report.json
                 if case .object(var object) = json {
                     object["source"] = .string(recording.label)
                     json = .object(object)

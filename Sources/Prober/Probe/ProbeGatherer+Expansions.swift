@@ -61,6 +61,14 @@ extension ProbeGatherer {
             return collected
         }
         var expansions: [String: AcceleratorProbe.ModelExpansions] = [:]
+        Self.record(results, into: &expansions, notes: &notes)
+        Self.shareWithAliases(definitions, &expansions)
+        return expansions
+    }
+
+    /// Puts each answered expansion of `results` in `expansions` (by model and type); the failures make one note.
+    static func record(_ results: [ExpansionResult], into expansions: inout [String: AcceleratorProbe.ModelExpansions],
+                       notes: inout [String]) {
         var failures: [String] = []
         for (name, type, answer) in results {
             guard let value = answer.value else {
@@ -74,13 +82,15 @@ extension ProbeGatherer {
             notes.append("expansion failed for \(failures.count) model(s): " + failures.sorted().prefix(5).joined(separator: "; ")
                          + (failures.count > 5 ? "; ..." : ""))
         }
-        // Aliases report their target's expansion.
+    }
+
+    /// Aliases report their target's expansion (those not expanded themselves).
+    static func shareWithAliases(_ definitions: [CPUDefinition], _ expansions: inout [String: AcceleratorProbe.ModelExpansions]) {
         for definition in definitions {
             if let alias = definition.aliasOf, expansions[definition.name] == nil, let target = expansions[alias] {
                 expansions[definition.name] = target
             }
         }
-        return expansions
     }
 
     /// The per-model expansion of the host model's own name (`host` under KVM, `max` under TCG) is the same command
@@ -95,21 +105,14 @@ extension ProbeGatherer {
             held = types.first == "static" ? (host.method == .staticExpansion ? host.expansion : nil)
                 : host.full ?? (host.method == .fullExpansion ? host.expansion : nil)
         }
+        let results: [ExpansionResult]
         if let held {
-            if types.first == "static" { expansions[name, default: .init()].staticExpansion = held }
-            else { expansions[name, default: .init()].fullExpansion = held }
+            results = [(name, types.first, .value(held))]
         } else {
-            var failures: [String] = []
-            for (_, type, answer) in try await modelExpansion(types, name: name, on: client) {
-                guard let value = answer.value else { failures.append("\(name) (\(type)): \(answer.why)"); continue }
-                if type == "static" { expansions[name, default: .init()].staticExpansion = value }
-                else { expansions[name, default: .init()].fullExpansion = value }
-            }
-            if !failures.isEmpty { notes.append("expansion failed for 1 model(s): " + failures.joined(separator: "; ")) }
+            results = try await modelExpansion(types, name: name, on: client)
         }
-        for definition in definitions where definition.aliasOf == name && expansions[definition.name] == nil {
-            expansions[definition.name] = expansions[name]
-        }
+        Self.record(results, into: &expansions, notes: &notes)
+        Self.shareWithAliases(definitions, &expansions)
     }
 
     /// The name of the host model when it is also one of several models to expand (`host`, `max`): its expansion is

@@ -168,15 +168,13 @@ public struct ProbeGatherer: Sendable {
         async let introspected = introspect(version: version)
         async let target = optional("query-target", into: nil)
         let arch = try await target.value?["arch"]?.stringValue ?? archHint
-        var known = await sharedDefinitions?.value()
-        if known == nil {
-            known = try await optional("query-cpu-definitions", into: nil).value?.arrayValue?.compactMap(CPUDefinition.init)
-        }
+        let handed = await sharedDefinitions?.value()
+        let known = handed != nil ? handed
+            : try await optional("query-cpu-definitions", into: nil).value?.arrayValue?.compactMap(CPUDefinition.init)
         probe.arch = arch
         probe.definitions = known
         let expandable = expandModels && CPUCommandLimits.implementsExpansion(arch: arch, version: version)
-        let models = known
-        async let expanded = expandable ? expandAllWithNotes(models, arch: arch) : ([:], [])
+        async let expanded = expandable ? expandAllWithNotes(known, arch: arch) : ([:], [])
         probe.support = try await introspected.0
         let (expansions, notes) = try await expanded
         if Self.canExpand(support: probe.support, arch: probe.arch, version: version) {
